@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the system packages, builds reftune and runs every test suite with CTest.
+# Tests that need PostgreSQL start their own throwaway server; nothing must be running beforehand.
+# Environment: BUILD_DIR (default build), JOBS (default: the number of cores),
+# REFTUNE_DATA_DIR (default ../shared/data next to the checkout).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build_dir=${BUILD_DIR:-$root/build}
+jobs=${JOBS:-$(nproc)}
+
+if [ "$(id -u)" -eq 0 ]; then
+  bash "$root/scripts/install-deps.sh"
+else
+  echo "test: not root, skipping the package install (run scripts/install-deps.sh as root once)"
+fi
+
+if [ -z "${REFTUNE_DATA_DIR:-}" ] && [ -d "$root/../shared/data" ]; then
+  export REFTUNE_DATA_DIR=$(cd "$root/../shared/data" && pwd)
+fi
+
+start=$(date +%s)
+cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build "$build_dir" -j "$jobs"
+built=$(date +%s)
+echo "test: build took $((built - start)) s"
+
+cd "$build_dir"
+ctest --output-on-failure -j "${CTEST_JOBS:-1}" "$@"
+echo "test: tests took $(( $(date +%s) - built )) s"

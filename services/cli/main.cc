@@ -1,0 +1,25 @@
+// The `reftune` command: offline tools for researchers and, through gRPC, the client for customers
+// and operators.
+#include <cstdlib>
+
+#include "CLI/CLI.hpp"
+#include "glog/logging.h"
+#include "services/cli/commands.h"
+
+int main(int argc, char** argv) {
+  google::InitGoogleLogging(argv[0]);
+  FLAGS_logtostderr = true;
+
+  CLI::App app{"reftune: safety-preserving LoRA finetuning"};
+  app.require_subcommand(1);
+  int exit_code = reftune::cli::kExitOk;
+  // Groups register here; each handler stores its exit code in exit_code.
+  (void)exit_code;
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? reftune::cli::kExitOk : reftune::cli::kExitUsage;
+  }
+  return exit_code;
+}
