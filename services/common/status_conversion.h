@@ -1,0 +1,38 @@
+// Conversion between absl::Status inside reftune and grpc::Status at the gRPC edge, keeping the
+// google.rpc error details that clients act on.
+#ifndef REFTUNE_SERVICES_COMMON_STATUS_CONVERSION_H_
+#define REFTUNE_SERVICES_COMMON_STATUS_CONVERSION_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "grpcpp/support/status.h"
+
+namespace reftune::services {
+
+// One google.rpc.BadRequest field violation.
+struct FieldViolation {
+  std::string field;
+  std::string description;
+};
+
+// Type URL under which a serialised google.rpc.BadRequest travels as an absl::Status payload.
+inline constexpr char kBadRequestTypeUrl[] = "type.googleapis.com/google.rpc.BadRequest";
+
+// Returns `status` with a google.rpc.BadRequest payload listing `violations`.
+absl::Status WithBadRequest(absl::Status status, const std::vector<FieldViolation>& violations);
+
+// Converts an absl::Status to a grpc::Status with the same code and message. Payloads stored under
+// type.googleapis.com URLs become google.protobuf.Any details of a serialised google.rpc.Status.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// Converts a grpc::Status back, restoring its details as payloads.
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// Returns the BadRequest violations carried by `status`, in order; empty when there are none.
+std::vector<FieldViolation> BadRequestViolations(const absl::Status& status);
+
+}  // namespace reftune::services
+
+#endif  // REFTUNE_SERVICES_COMMON_STATUS_CONVERSION_H_
