@@ -9,7 +9,7 @@ packages=(
   # gRPC and Protobuf, with the standard health proto for clients and probes.
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   # Core libraries.
-  libabsl-dev libgoogle-glog-dev libgflags-dev libssl-dev
+  libabsl-dev libgoogle-glog-dev libgflags-dev libssl-dev openssl
   nlohmann-json3-dev libcli11-dev
   # Model: LibTorch (CPU) with an optimised BLAS, and sentencepiece tokenizers.
   libtorch-dev libopenblas0-openmp libsentencepiece-dev sentencepiece

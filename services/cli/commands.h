@@ -14,6 +14,13 @@ inline constexpr int kExitFailure = 1;
 // The command line itself was invalid.
 inline constexpr int kExitUsage = 2;
 
+// Each group adds its subcommands to `app`. A subcommand's callback stores its exit code in
+// `*exit_code` (owned by main, outliving the parse). One line per group in main.cc calls these.
+void AddDataCommands(CLI::App& app, int* exit_code);
+void AddModelCommands(CLI::App& app, int* exit_code);
+void AddMethodCommands(CLI::App& app, int* exit_code);
+void AddServerCommands(CLI::App& app, int* exit_code);
+
 }  // namespace reftune::cli
 
 #endif  // REFTUNE_SERVICES_CLI_COMMANDS_H_

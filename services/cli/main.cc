@@ -13,8 +13,8 @@ int main(int argc, char** argv) {
   CLI::App app{"reftune: safety-preserving LoRA finetuning"};
   app.require_subcommand(1);
   int exit_code = reftune::cli::kExitOk;
-  // Groups register here; each handler stores its exit code in exit_code.
-  (void)exit_code;
+  // One line per group; each is declared in commands.h.
+  reftune::cli::AddServerCommands(app, &exit_code);
 
   try {
     app.parse(argc, argv);
