@@ -10,7 +10,10 @@
 namespace reftune::store {
 
 std::string MicrosColumn(absl::string_view column) {
-  return absl::StrCat("(extract(epoch FROM ", column, ") * 1000000)::bigint AS ", column);
+  // The result column takes the unqualified name: "t.created_at" is read as "created_at".
+  const size_t dot = column.rfind('.');
+  const absl::string_view name = dot == absl::string_view::npos ? column : column.substr(dot + 1);
+  return absl::StrCat("(extract(epoch FROM ", column, ") * 1000000)::bigint AS ", name);
 }
 
 absl::Time TimeField(const pqxx::field& field) {
