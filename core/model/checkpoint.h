@@ -27,7 +27,9 @@ struct Checkpoint {
 };
 
 // Loads a llama2.c checkpoint (a header of 7 int32, then float32 weights; a negative vocab size
-// means a separate classifier) and its tokenizer.bin. The result uses RopeStyle::kInterleaved.
+// means a separate classifier) and its tokenizer.bin. The result uses RopeStyle::kInterleaved and
+// end_of_answer_id = BOS, because llama2.c's models separate texts with BOS and never learned EOS.
+// An empty tokenizer_path leaves Checkpoint::tokenizer null.
 absl::StatusOr<Checkpoint> LoadLlama2cCheckpoint(const std::string& model_path,
                                                  const std::string& tokenizer_path);
 
