@@ -1,6 +1,7 @@
 // `reftune data ...`: builds reftune datasets from the public data sets and validates JSONL files
 // offline, with the same validator the gateway runs on uploads.
 #include <cstdint>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -47,6 +48,18 @@ int WriteAndSummarize(const std::string& path, const std::vector<data::Record>& 
   }
   std::cout << data::FormatBuildSummary(path, records);
   return kExitOk;
+}
+
+using RecordBuilder =
+    std::function<absl::StatusOr<std::vector<data::Record>>(const std::string& data_dir)>;
+
+// Resolves the data directory, runs `build` on it and writes what it returns to flags.out.
+int RunRecordBuild(const BuildFlags& flags, const RecordBuilder& build) {
+  absl::StatusOr<std::string> dir = data::ResolveDataDir(flags.data_dir);
+  if (!dir.ok()) return ReportFailure(dir.status());
+  absl::StatusOr<std::vector<data::Record>> records = build(*dir);
+  if (!records.ok()) return ReportFailure(records.status());
+  return WriteAndSummarize(flags.out, *records);
 }
 
 std::string CalibrationPathFor(const std::string& out) {
@@ -114,16 +127,10 @@ void AddTaskCommand(CLI::App* build, data::TaskKind task, const std::string& des
                       "Share of rows replaced by BeaverTails harmful prompt/answer pairs, 0-1")
       ->capture_default_str();
   command->callback([flags, options, split, exit_code] {
-    absl::StatusOr<std::string> dir = data::ResolveDataDir(flags->data_dir);
-    if (!dir.ok()) {
-      *exit_code = ReportFailure(dir.status());
-      return;
-    }
     options->seed = flags->seed;
     options->split = *split == "eval" ? data::TaskSplit::kEval : data::TaskSplit::kTrain;
-    absl::StatusOr<std::vector<data::Record>> records = data::BuildTaskSet(*dir, *options);
-    *exit_code = records.ok() ? WriteAndSummarize(flags->out, *records)
-                              : ReportFailure(records.status());
+    *exit_code = RunRecordBuild(
+        *flags, [&](const std::string& dir) { return data::BuildTaskSet(dir, *options); });
   });
 }
 
@@ -142,15 +149,9 @@ void AddHarmfulEvalCommand(CLI::App* build, int* exit_code) {
                       "MaliciousInstruct prompts; -1 all")
       ->capture_default_str();
   command->callback([flags, options, exit_code] {
-    absl::StatusOr<std::string> dir = data::ResolveDataDir(flags->data_dir);
-    if (!dir.ok()) {
-      *exit_code = ReportFailure(dir.status());
-      return;
-    }
     options->seed = flags->seed;
-    absl::StatusOr<std::vector<data::Record>> records = data::BuildHarmfulEvalSet(*dir, *options);
-    *exit_code = records.ok() ? WriteAndSummarize(flags->out, *records)
-                              : ReportFailure(records.status());
+    *exit_code = RunRecordBuild(
+        *flags, [&](const std::string& dir) { return data::BuildHarmfulEvalSet(dir, *options); });
   });
 }
 
@@ -165,15 +166,9 @@ void AddFilterEvalCommand(CLI::App* build, int* exit_code) {
   command->add_option("--harmless", options->harmless_count, "Alpaca prompts; -1 all")
       ->capture_default_str();
   command->callback([flags, options, exit_code] {
-    absl::StatusOr<std::string> dir = data::ResolveDataDir(flags->data_dir);
-    if (!dir.ok()) {
-      *exit_code = ReportFailure(dir.status());
-      return;
-    }
     options->seed = flags->seed;
-    absl::StatusOr<std::vector<data::Record>> records = data::BuildFilterEvalSet(*dir, *options);
-    *exit_code = records.ok() ? WriteAndSummarize(flags->out, *records)
-                              : ReportFailure(records.status());
+    *exit_code = RunRecordBuild(
+        *flags, [&](const std::string& dir) { return data::BuildFilterEvalSet(dir, *options); });
   });
 }
 
