@@ -22,8 +22,8 @@ struct BeaverTailsRow {
   std::string unsafe;
 };
 
-// Which builders may use a BeaverTails prompt. The pool is a fixed function of the prompt text,
-// so sets built with different seeds never share a prompt across pools.
+// Share of BeaverTails that one kind of builder may draw from. The pool is a fixed function of the
+// prompt text, so sets built with different seeds never share a prompt across pools.
 enum class BeaverTailsPool {
   // Alignment training and calibration: hash buckets 0-59 of 100.
   kAlignment,
@@ -77,7 +77,7 @@ absl::StatusOr<std::vector<std::string>> ReadInstructionList(const std::string& 
                                                              const std::string& file);
 
 // Reads the harmful instructions of advbench/harmful_behaviors.csv. This copy's header reads
-// "target,goal" while the first column holds the instructions, so the column is chosen by
+// "target,goal" while the first column contains the instructions, so the column is chosen by
 // content: the one in which fewer values start with "Sure, here".
 absl::StatusOr<std::vector<std::string>> ReadAdvBench(const std::string& data_dir);
 

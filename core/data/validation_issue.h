@@ -13,7 +13,7 @@ struct ValidationIssue {
   // JSON path of the offending field, for example "messages[2].role", or "(record)" for the
   // record as a whole and "(file)" for the file.
   std::string field;
-  // What is wrong, naming the value received and what was expected.
+  // Description of the problem, naming the value received and what was expected.
   std::string message;
 };
 

@@ -96,7 +96,9 @@ TEST(AlignmentSetBuilder, SeedDecidesContent) {
   absl::StatusOr<AlignmentSet> again = BuildAlignmentSet(DataDir(), options);
   options.seed = 12;
   absl::StatusOr<AlignmentSet> other = BuildAlignmentSet(DataDir(), options);
-  ASSERT_TRUE(first.ok() && again.ok() && other.ok());
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_TRUE(other.ok()) << other.status();
   EXPECT_EQ(Serialize(first->train), Serialize(again->train));
   EXPECT_EQ(Serialize(first->calibration), Serialize(again->calibration));
   EXPECT_NE(Serialize(first->train), Serialize(other->train));
@@ -181,7 +183,9 @@ TEST(TaskSetBuilder, SameSeedSameRows) {
   absl::StatusOr<std::vector<Record>> again = BuildTaskSet(DataDir(), options);
   options.seed = 10;
   absl::StatusOr<std::vector<Record>> other = BuildTaskSet(DataDir(), options);
-  ASSERT_TRUE(first.ok() && again.ok() && other.ok());
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_TRUE(other.ok()) << other.status();
   EXPECT_EQ(Serialize(*first), Serialize(*again));
   EXPECT_NE(Serialize(*first), Serialize(*other));
 }
