@@ -133,11 +133,27 @@ CREATE TABLE workers (
 );
 )sql";
 
+// Version 2: what the gateway needs beyond the initial schema. Datasets get a purpose, because
+// operators register alignment and evaluation sets next to customer uploads; base models get their
+// tokenizer file and context length for token-length checks at job creation; teachers name their
+// harmful-evaluation dataset and the prompt template they were trained with.
+constexpr const char kGatewayColumns[] = R"sql(
+ALTER TABLE datasets ADD COLUMN purpose text NOT NULL DEFAULT 'FINETUNE'
+  CHECK (purpose IN ('FINETUNE', 'ALIGNMENT', 'HARMFUL_EVAL'));
+
+ALTER TABLE base_models ADD COLUMN tokenizer_path text NOT NULL DEFAULT '';
+ALTER TABLE base_models ADD COLUMN max_seq_len integer NOT NULL DEFAULT 0 CHECK (max_seq_len >= 0);
+
+ALTER TABLE teachers ADD COLUMN harmful_eval_dataset_id text REFERENCES datasets(id);
+ALTER TABLE teachers ADD COLUMN prompt_template text NOT NULL DEFAULT '';
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& EmbeddedMigrations() {
   static const std::vector<Migration> migrations = {
       {1, "initial schema", kInitialSchema},
+      {2, "gateway columns", kGatewayColumns},
   };
   return migrations;
 }
