@@ -128,17 +128,10 @@ absl::StatusOr<Page<DatasetRecord>> DatasetStore::ListDatasets(const std::string
                 " OR ((extract(epoch FROM created_at) * 1000000)::bigint, id) < ($2::bigint, $3::text))"
                 " ORDER BY created_at DESC, id DESC LIMIT $4",
             tenant_id, NullableParam(after_micros), NullableParam(after_id), *page_size + 1);
-        Page<DatasetRecord> result;
-        for (const pqxx::row& row : rows) {
-          if (static_cast<int>(result.items.size()) == *page_size) {
-            const DatasetRecord& last = result.items.back();
-            result.next_page_token =
-                EncodeTimeIdCursor({absl::ToUnixMicros(last.created_at), last.id});
-            break;
-          }
-          result.items.push_back(DatasetFromRow(row));
-        }
-        return result;
+        return CollectPage<DatasetRecord>(
+            rows, *page_size, DatasetFromRow, [](const DatasetRecord& last) {
+              return EncodeTimeIdCursor({absl::ToUnixMicros(last.created_at), last.id});
+            });
       });
 }
 

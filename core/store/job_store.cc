@@ -150,17 +150,9 @@ absl::StatusOr<Page<JobRecord>> JobStore::ListJobs(const std::string& tenant_id,
                 kCreatedAtMicros + ", id) < ($2::bigint, $3::text)) "
                 "ORDER BY created_at DESC, id DESC LIMIT $4",
             tenant_id, NullableParam(after_micros), NullableParam(after_id), *page_size + 1);
-        Page<JobRecord> result;
-        for (const pqxx::row& row : rows) {
-          if (static_cast<int>(result.items.size()) == *page_size) {
-            const JobRecord& last = result.items.back();
-            result.next_page_token =
-                EncodeTimeIdCursor({absl::ToUnixMicros(last.created_at), last.id});
-            break;
-          }
-          result.items.push_back(JobRecordFromRow(row));
-        }
-        return result;
+        return CollectPage<JobRecord>(rows, *page_size, JobRecordFromRow, [](const JobRecord& last) {
+          return EncodeTimeIdCursor({absl::ToUnixMicros(last.created_at), last.id});
+        });
       });
 }
 
@@ -187,16 +179,13 @@ absl::StatusOr<Page<JobEvent>> JobStore::ListJobEvents(const std::string& tenant
             "SELECT sequence, type, payload::text, " + MicrosColumn("created_at") +
                 " FROM job_events WHERE job_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3",
             job_id, after_sequence, *page_size + 1);
-        Page<JobEvent> result;
-        for (const pqxx::row& row : rows) {
-          if (static_cast<int>(result.items.size()) == *page_size) {
-            result.next_page_token = EncodeSequenceCursor(result.items.back().sequence);
-            break;
-          }
-          result.items.push_back(JobEvent{job_id, row[0].as<int64_t>(), row[1].as<std::string>(),
-                                          row[2].as<std::string>(), TimeField(row[3])});
-        }
-        return result;
+        return CollectPage<JobEvent>(
+            rows, *page_size,
+            [&](const pqxx::row& row) {
+              return JobEvent{job_id, row[0].as<int64_t>(), row[1].as<std::string>(),
+                              row[2].as<std::string>(), TimeField(row[3])};
+            },
+            [](const JobEvent& last) { return EncodeSequenceCursor(last.sequence); });
       });
 }
 

@@ -31,6 +31,22 @@ struct Page {
   std::string next_page_token;
 };
 
+// Builds a page from `rows`, which were fetched with LIMIT page_size + 1: the first page_size rows
+// become items through `convert`, and when the extra row exists `token_of(last item)` becomes
+// next_page_token.
+template <typename T, typename Rows, typename Convert, typename TokenOf>
+Page<T> CollectPage(const Rows& rows, int page_size, Convert convert, TokenOf token_of) {
+  Page<T> page;
+  for (const auto& row : rows) {
+    if (static_cast<int>(page.items.size()) == page_size) {
+      page.next_page_token = token_of(page.items.back());
+      break;
+    }
+    page.items.push_back(convert(row));
+  }
+  return page;
+}
+
 // Returns the effective page size for `requested` (see PageRequest::page_size).
 absl::StatusOr<int> ResolvePageSize(int requested);
 

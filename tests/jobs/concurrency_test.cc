@@ -127,7 +127,8 @@ TEST(QueueConcurrency, ThreadsAndProcessesClaimEachJobOnce) {
   for (int p = 0; p < kProcesses; ++p) {
     int status = 0;
     ASSERT_EQ(waitpid(children[p].pid, &status, 0), children[p].pid);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "claimer " << p << " failed";
+    EXPECT_TRUE(WIFEXITED(status)) << "claimer " << p << " did not exit normally";
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "claimer " << p << " failed";
     claims_by_worker[absl::StrCat("process-", p)] =
         absl::StrSplit(child_output[p], '\n', absl::SkipEmpty());
   }

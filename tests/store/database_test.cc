@@ -108,8 +108,8 @@ TEST(Database, BodyErrorRollsBack) {
   EXPECT_EQ(CountRows(database.get(), "workers"), 0);
 }
 
-// Runs last in this file's order of definition, but the restart does not disturb other tests:
-// each test opens its own connections.
+// The restart closes every connection of the cluster. Tests run one at a time and each opens its
+// own Database, so no other test sees it.
 TEST(Database, NextCallSucceedsAfterServerRestart) {
   DatabaseOptions options;
   options.pool_size = 2;

@@ -76,10 +76,11 @@ TEST_F(JobStoreTest, ReusedRequestIdWithOtherConfigFails) {
   EXPECT_THAT(std::string(conflict.status().message()), HasSubstr(first->job.id));
 }
 
-TEST_F(JobStoreTest, SameRequestIdInOtherTenantIsNewJob) {
+TEST_F(JobStoreTest, RequestIdIsScopedToTenant) {
   absl::StatusOr<CreateJobResult> first = store_->CreateJob(tenant_, CustomerJob("r1"));
   absl::StatusOr<CreateJobResult> second = store_->CreateJob(other_tenant_, CustomerJob("r1"));
-  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_TRUE(second->created);
   EXPECT_NE(first->job.id, second->job.id);
 }

@@ -61,7 +61,8 @@ TEST_F(TenantStoreTest, BadKeysAreUnauthenticated) {
       store_->CreateApiKey(tenant->id, ApiKeyRole::kCustomer, std::nullopt);
   absl::StatusOr<IssuedApiKey> expired = store_->CreateApiKey(
       tenant->id, ApiKeyRole::kCustomer, absl::Now() - absl::Minutes(1));
-  ASSERT_TRUE(key.ok() && expired.ok());
+  ASSERT_TRUE(key.ok()) << key.status();
+  ASSERT_TRUE(expired.ok()) << expired.status();
 
   std::string wrong_secret = key->secret;
   wrong_secret.back() = wrong_secret.back() == '0' ? '1' : '0';
