@@ -11,21 +11,13 @@
 namespace reftune::method {
 namespace {
 
-constexpr char kStepKey[] = "finished_steps";
+constexpr char kFinishedStepsKey[] = "finished_steps";
+constexpr char kAdamStepKey[] = "adamw_step";
 constexpr char kAdapterPrefix[] = "adapter/";
+constexpr char kMomentPrefix[] = "adamw/";
 constexpr char kExtraPrefix[] = "extra/";
 
 }  // namespace
-
-double ScheduledLearningRate(const OptimizerOptions& options, int64_t step) {
-  if (options.warmup_steps > 0 && step < options.warmup_steps) {
-    return options.learning_rate * static_cast<double>(step + 1) / options.warmup_steps;
-  }
-  const int64_t decay_steps = std::max<int64_t>(1, options.total_steps - options.warmup_steps);
-  const double remaining =
-      1.0 - static_cast<double>(step - options.warmup_steps) / static_cast<double>(decay_steps);
-  return options.learning_rate * std::clamp(remaining, 0.0, 1.0);
-}
 
 std::vector<int64_t> EpochOrder(int64_t n, uint64_t seed, int64_t epoch, uint64_t stream) {
   std::vector<int64_t> order(std::max<int64_t>(0, n));
@@ -43,49 +35,34 @@ std::vector<int64_t> EpochOrder(int64_t n, uint64_t seed, int64_t epoch, uint64_
 
 absl::StatusOr<std::unique_ptr<AdapterOptimizer>> AdapterOptimizer::Create(
     model::Transformer model, std::string adapter, OptimizerOptions options) {
-  if (!(options.learning_rate > 0.0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("learning_rate must be > 0, got ", options.learning_rate));
-  }
-  if (options.total_steps < 1 || options.warmup_steps < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "total_steps must be >= 1 and warmup_steps >= 0, got ", options.total_steps, " and ",
-        options.warmup_steps));
-  }
+  model::LearningRateSchedule schedule;
+  schedule.peak_learning_rate = options.learning_rate;
+  schedule.warmup_steps = options.warmup_steps;
+  schedule.total_steps = options.total_steps;
+  schedule.decay = model::LearningRateDecay::kLinear;
+  schedule.final_fraction = 0.0;
+  REFTUNE_RETURN_IF_ERROR(schedule.Validate());
   REFTUNE_ASSIGN_OR_RETURN(auto parameters, model->AdapterParameters(adapter));
   return std::unique_ptr<AdapterOptimizer>(new AdapterOptimizer(
-      std::move(model), std::move(adapter), options, std::move(parameters)));
+      std::move(model), std::move(adapter), options, schedule, std::move(parameters)));
 }
 
 AdapterOptimizer::AdapterOptimizer(model::Transformer model, std::string adapter,
-                                   OptimizerOptions options,
+                                   OptimizerOptions options, model::LearningRateSchedule schedule,
                                    std::vector<std::pair<std::string, torch::Tensor>> parameters)
     : model_(std::move(model)),
       adapter_(std::move(adapter)),
       options_(options),
-      named_parameters_(std::move(parameters)) {
-  for (const auto& [name, tensor] : named_parameters_) parameters_.push_back(tensor);
-  optimizer_ = std::make_unique<torch::optim::AdamW>(
-      parameters_, torch::optim::AdamWOptions(options_.learning_rate)
-                       .weight_decay(options_.weight_decay));
-}
+      schedule_(schedule),
+      optimizer_(std::move(parameters), model::AdamWOptions{.weight_decay = options.weight_decay}) {}
 
-void AdapterOptimizer::ZeroGrad() { optimizer_->zero_grad(); }
+void AdapterOptimizer::ZeroGrad() { optimizer_.ZeroGrad(); }
 
 double AdapterOptimizer::Step(int64_t step) {
-  double norm = 0.0;
-  if (options_.max_grad_norm > 0.0) {
-    norm = torch::nn::utils::clip_grad_norm_(parameters_, options_.max_grad_norm);
-  } else {
-    double squares = 0.0;
-    for (const torch::Tensor& parameter : parameters_) {
-      if (parameter.grad().defined()) squares += parameter.grad().pow(2).sum().item<double>();
-    }
-    norm = std::sqrt(squares);
-  }
-  const double rate = LearningRateAt(step);
-  for (auto& group : optimizer_->param_groups()) group.options().set_lr(rate);
-  optimizer_->step();
+  const double max_norm =
+      options_.max_grad_norm > 0.0 ? options_.max_grad_norm : std::numeric_limits<double>::max();
+  const double norm = model::ClipGradientNorm(optimizer_.parameters(), max_norm);
+  optimizer_.Step(LearningRateAt(step));
   return norm;
 }
 
@@ -93,16 +70,17 @@ absl::Status AdapterOptimizer::SaveState(const std::string& path, int64_t finish
                                          const std::map<std::string, torch::Tensor>& extra) const {
   try {
     torch::serialize::OutputArchive archive;
-    archive.write(kStepKey, torch::tensor(finished_steps, torch::kInt64));
-    for (const auto& [name, tensor] : named_parameters_) {
+    archive.write(kFinishedStepsKey, torch::tensor(finished_steps, torch::kInt64));
+    archive.write(kAdamStepKey, torch::tensor(optimizer_.step_count(), torch::kInt64));
+    for (const auto& [name, tensor] : optimizer_.parameters()) {
       archive.write(std::string(kAdapterPrefix) + name, tensor.detach().cpu());
+    }
+    for (const auto& [name, tensor] : optimizer_.StateTensors()) {
+      archive.write(std::string(kMomentPrefix) + name, tensor.detach().cpu());
     }
     for (const auto& [name, tensor] : extra) {
       archive.write(std::string(kExtraPrefix) + name, tensor.detach().cpu());
     }
-    torch::serialize::OutputArchive optimizer_archive;
-    optimizer_->save(optimizer_archive);
-    archive.write("optimizer", optimizer_archive);
     archive.save_to(path);
   } catch (const c10::Error& e) {
     return absl::InternalError(absl::StrCat("saving training state of adapter \"", adapter_,
@@ -116,34 +94,38 @@ absl::StatusOr<int64_t> AdapterOptimizer::RestoreState(
   try {
     torch::serialize::InputArchive archive;
     archive.load_from(path);
-    torch::Tensor step;
-    archive.read(kStepKey, step);
-    {
-      torch::NoGradGuard no_grad;
-      for (auto& [name, tensor] : named_parameters_) {
-        torch::Tensor saved;
-        archive.read(std::string(kAdapterPrefix) + name, saved);
-        if (!saved.sizes().equals(tensor.sizes())) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "training state ", path, " holds ", name, " with shape ", c10::str(saved.sizes()),
-              " but the adapter has ", c10::str(tensor.sizes()),
-              "; resume with the configuration the run started with"));
-        }
-        tensor.copy_(saved);
+    torch::Tensor finished_steps;
+    torch::Tensor adam_step;
+    archive.read(kFinishedStepsKey, finished_steps);
+    archive.read(kAdamStepKey, adam_step);
+
+    torch::NoGradGuard no_grad;
+    for (const auto& [name, tensor] : optimizer_.parameters()) {
+      torch::Tensor saved;
+      archive.read(std::string(kAdapterPrefix) + name, saved);
+      if (!saved.sizes().equals(tensor.sizes())) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "training state ", path, " holds ", name, " with shape ", c10::str(saved.sizes()),
+            " but the adapter has ", c10::str(tensor.sizes()),
+            "; resume with the configuration the run started with"));
       }
+      torch::Tensor live = tensor;
+      live.copy_(saved);
     }
-    if (extra != nullptr) {
-      for (const std::string& key : archive.keys()) {
-        if (key.rfind(kExtraPrefix, 0) != 0) continue;
-        torch::Tensor saved;
+
+    std::map<std::string, torch::Tensor> moments;
+    for (const std::string& key : archive.keys()) {
+      torch::Tensor saved;
+      if (key.rfind(kMomentPrefix, 0) == 0) {
+        archive.read(key, saved);
+        moments[key.substr(sizeof(kMomentPrefix) - 1)] = saved.to(model_->device());
+      } else if (extra != nullptr && key.rfind(kExtraPrefix, 0) == 0) {
         archive.read(key, saved);
         (*extra)[key.substr(sizeof(kExtraPrefix) - 1)] = saved;
       }
     }
-    torch::serialize::InputArchive optimizer_archive;
-    archive.read("optimizer", optimizer_archive);
-    optimizer_->load(optimizer_archive);
-    return step.item<int64_t>();
+    REFTUNE_RETURN_IF_ERROR(optimizer_.LoadState(moments, adam_step.item<int64_t>()));
+    return finished_steps.item<int64_t>();
   } catch (const c10::Error& e) {
     return absl::InvalidArgumentError(absl::StrCat("reading training state ", path,
                                                    " failed: ", e.what_without_backtrace()));

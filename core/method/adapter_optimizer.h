@@ -1,5 +1,5 @@
-// AdamW over one LoRA adapter's tensors, with warm-up plus linear decay of the learning rate,
-// gradient clipping, a data order that depends only on (seed, epoch), and a training-state file
+// AdamW over one LoRA adapter's tensors (model::AdamW), with warm-up plus linear decay of the
+// learning rate, gradient clipping, a data order that depends only on (seed, epoch), and a training-state file
 // for exact resumption.
 #ifndef REFTUNE_CORE_METHOD_ADAPTER_OPTIMIZER_H_
 #define REFTUNE_CORE_METHOD_ADAPTER_OPTIMIZER_H_
@@ -14,6 +14,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/model/adamw.h"
+#include "core/model/learning_rate_schedule.h"
 #include "core/model/transformer.h"
 
 namespace reftune::method {
@@ -21,8 +23,7 @@ namespace reftune::method {
 struct OptimizerOptions {
   // Peak learning rate, reached after warmup_steps.
   double learning_rate = 2e-3;
-  // Steps of linear warm-up from 0 to learning_rate; the rate then decays linearly to 0 at
-  // total_steps.
+  // Steps of linear warm-up to learning_rate; the rate then decays linearly to 0 at total_steps.
   int64_t warmup_steps = 10;
   int64_t total_steps = 1;
   // AdamW decoupled weight decay.
@@ -31,16 +32,13 @@ struct OptimizerOptions {
   double max_grad_norm = 1.0;
 };
 
-// Returns the learning rate of 0-based step `step`.
-double ScheduledLearningRate(const OptimizerOptions& options, int64_t step);
-
 // A permutation of [0, n) that depends only on (seed, epoch, stream), so a resumed run sees the
 // same order. `stream` separates independent orders of one run (for example harmful and harmless).
 std::vector<int64_t> EpochOrder(int64_t n, uint64_t seed, int64_t epoch, uint64_t stream);
 
 // Owns the AdamW state of one adapter of `model`. Not thread-safe.
-// NOTE: the state file is a LibTorch archive written here; it holds the adapter tensors, the
-// optimizer moments, the step and the caller's extra tensors.
+// The state file is a LibTorch archive with the adapter tensors, the AdamW moments and step count,
+// the finished steps and the caller's extra tensors.
 class AdapterOptimizer {
  public:
   static absl::StatusOr<std::unique_ptr<AdapterOptimizer>> Create(model::Transformer model,
@@ -53,7 +51,7 @@ class AdapterOptimizer {
   // gradient norm before clipping.
   double Step(int64_t step);
 
-  double LearningRateAt(int64_t step) const { return ScheduledLearningRate(options_, step); }
+  double LearningRateAt(int64_t step) const { return schedule_.LearningRateAt(step); }
 
   // Writes adapter, optimizer state, `finished_steps` and `extra` tensors to `path`.
   absl::Status SaveState(const std::string& path, int64_t finished_steps,
@@ -68,14 +66,14 @@ class AdapterOptimizer {
 
  private:
   AdapterOptimizer(model::Transformer model, std::string adapter, OptimizerOptions options,
+                   model::LearningRateSchedule schedule,
                    std::vector<std::pair<std::string, torch::Tensor>> parameters);
 
   model::Transformer model_;
   std::string adapter_;
   OptimizerOptions options_;
-  std::vector<std::pair<std::string, torch::Tensor>> named_parameters_;
-  std::vector<torch::Tensor> parameters_;
-  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  model::LearningRateSchedule schedule_;
+  model::AdamW optimizer_;
 };
 
 }  // namespace reftune::method

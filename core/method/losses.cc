@@ -10,19 +10,6 @@ constexpr double kMinProbability = 1e-12;
 
 }  // namespace
 
-torch::Tensor AnswerCrossEntropyPerExample(const torch::Tensor& logits,
-                                           const torch::Tensor& targets) {
-  const int64_t vocab = logits.size(-1);
-  const torch::Tensor token_loss =
-      torch::nn::functional::cross_entropy(
-          logits.reshape({-1, vocab}).to(torch::kFloat32), targets.reshape({-1}),
-          torch::nn::functional::CrossEntropyFuncOptions().ignore_index(kIgnoreTarget).reduction(
-              torch::kNone))
-          .reshape(targets.sizes());
-  const torch::Tensor scored = (targets != kIgnoreTarget).to(token_loss.dtype());
-  return (token_loss * scored).sum(1) / scored.sum(1).clamp_min(1.0);
-}
-
 torch::Tensor RefusalRegularizer(const torch::Tensor& features, const torch::Tensor& refusal,
                                  const torch::Tensor& harmful_mask) {
   const torch::Tensor cosine = torch::nn::functional::cosine_similarity(

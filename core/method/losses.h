@@ -1,16 +1,11 @@
-// The loss terms of teacher training and student finetuning.
+// The refusal-feature regulariser and the distillation term. Answer cross-entropy is
+// model::MaskedTokenCrossEntropy.
 #ifndef REFTUNE_CORE_METHOD_LOSSES_H_
 #define REFTUNE_CORE_METHOD_LOSSES_H_
 
 #include <torch/torch.h>
 
 namespace reftune::method {
-
-// Token-level cross-entropy of each example's answer: logits [batch, seq, vocab] against
-// targets [batch, seq] (kIgnoreTarget where not scored), averaged over the example's answer
-// tokens. Returns [batch]; an example without answer tokens gets 0.
-torch::Tensor AnswerCrossEntropyPerExample(const torch::Tensor& logits,
-                                           const torch::Tensor& targets);
 
 // The teacher regulariser mean_i |1 - CS(f_i, R)| over harmful rows plus mean_i |1 + CS(f_i, R)|
 // over harmless rows, for features [batch, dim], refusal feature [dim] and a [batch] bool mask

@@ -68,10 +68,12 @@ TokenBatch MakeTokenBatch(const std::vector<EncodedExample>& examples,
   torch::Tensor input_ids = torch::zeros({batch_size, seq_len}, torch::kInt64);
   torch::Tensor attention_mask = torch::zeros({batch_size, seq_len}, torch::kInt64);
   torch::Tensor targets = torch::full({batch_size, seq_len}, kIgnoreTarget, torch::kInt64);
+  torch::Tensor loss_mask = torch::zeros({batch_size, seq_len}, torch::kInt64);
   torch::Tensor last_prompt = torch::zeros({batch_size}, torch::kInt64);
   auto ids_view = input_ids.accessor<int64_t, 2>();
   auto mask_view = attention_mask.accessor<int64_t, 2>();
   auto target_view = targets.accessor<int64_t, 2>();
+  auto loss_view = loss_mask.accessor<int64_t, 2>();
   auto last_view = last_prompt.accessor<int64_t, 1>();
 
   TokenBatch batch;
@@ -81,6 +83,7 @@ TokenBatch MakeTokenBatch(const std::vector<EncodedExample>& examples,
     for (int64_t position = 0; position < length; ++position) {
       ids_view[row][position] = example.ids[position];
       mask_view[row][position] = 1;
+      if (position >= example.prompt_length) loss_view[row][position] = 1;
       // Position p predicts token p + 1; only answer tokens are scored.
       if (position + 1 < length && position + 1 >= example.prompt_length) {
         target_view[row][position] = example.ids[position + 1];
@@ -93,6 +96,7 @@ TokenBatch MakeTokenBatch(const std::vector<EncodedExample>& examples,
   batch.input_ids = input_ids.to(device);
   batch.attention_mask = attention_mask.to(device);
   batch.targets = targets.to(device);
+  batch.loss_mask = loss_mask.to(device);
   batch.last_prompt_positions = last_prompt.to(device);
   return batch;
 }

@@ -54,6 +54,8 @@ struct TokenBatch {
   // [batch, seq] int64: the token each position predicts (input_ids shifted left), or -100
   // where the next token is not an answer token (prompt, padding, the last position).
   torch::Tensor targets;
+  // [batch, seq] int64, 1 at answer tokens (the positions cross-entropy scores).
+  torch::Tensor loss_mask;
   // [batch] int64: position of each example's last prompt token, where f^l(x) is read.
   torch::Tensor last_prompt_positions;
   // Real tokens in the batch, for tokens/s.
