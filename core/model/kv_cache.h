@@ -16,7 +16,7 @@ struct KvCache {
   // Per block: [batch, n_kv_heads, capacity, head_dim], rotary already applied to keys.
   std::vector<torch::Tensor> keys;
   std::vector<torch::Tensor> values;
-  // [batch, capacity] bool: true where the cached slot holds a real (non-padding) token.
+  // [batch, capacity] bool: true where the cached slot contains a real (non-padding) token.
   torch::Tensor key_mask;
   // [batch] int64: rotary position of each sequence's next token (its count of real tokens).
   torch::Tensor next_positions;

@@ -187,9 +187,9 @@ absl::Status TransformerImpl::ValidateForwardInputs(const torch::Tensor& input_i
                                                      input_ids.size(0)));
     }
     if (cache->length + seq > cache->capacity()) {
-      return absl::OutOfRangeError(absl::StrCat("KV cache holds ", cache->capacity(),
-                                                " tokens, ", cache->length, " used, ", seq,
-                                                " more requested"));
+      return absl::OutOfRangeError(absl::StrCat("KV cache capacity is ", cache->capacity(),
+                                                " tokens with ", cache->length, " used, but ", seq,
+                                                " more were requested"));
     }
     longest = cache->length + seq;
   }
@@ -239,7 +239,7 @@ ForwardOutput TransformerImpl::RunForward(const torch::Tensor& input_ids,
   }
   const int64_t keys = offset + seq;
 
-  // Query i (slot offset + i) may attend to key slot j <= offset + i that holds a real token.
+  // Query i (slot offset + i) may attend to key slot j <= offset + i that contains a real token.
   torch::Tensor causal = torch::ones({seq, keys}, mask.options()).tril(offset);
   torch::Tensor allowed = causal.unsqueeze(0).logical_and(key_mask.unsqueeze(1));
   torch::Tensor bias =

@@ -54,9 +54,9 @@ class TransformerImpl : public torch::nn::Module {
   std::map<std::string, torch::Tensor> NamedBaseWeights() const;
 
   // Runs the model on `input_ids` ([batch, seq] int64, each in [0, vocab_size)).
-  // `attention_mask` ([batch, seq], nonzero for real tokens; undefined means all real) may pad on
-  // the right (training) or on the left (generation); each sequence's rotary positions count its
-  // real tokens only. With `cache`, the tokens are appended after the cached ones and the cache
+  // `attention_mask` ([batch, seq]) is nonzero for real tokens, and undefined means all are real.
+  // Padding may be on the right (training) or on the left (generation). Each sequence's rotary
+  // positions count its real tokens only. With `cache`, the tokens are appended after the cached ones and the cache
   // is updated; the mask then covers the new tokens only.
   absl::StatusOr<ForwardOutput> Forward(const torch::Tensor& input_ids,
                                         const torch::Tensor& attention_mask,
@@ -77,8 +77,8 @@ class TransformerImpl : public torch::nn::Module {
   absl::Status ImportAdapter(const std::string& name, const LoraConfig& config,
                              const std::map<std::string, torch::Tensor>& peft_tensors);
 
-  // Overwrites the values of an existing adapter in place (the tensors an optimizer holds stay
-  // the same objects). Same keys and shapes as ImportAdapter.
+  // Overwrites the values of an existing adapter in place, so an optimizer that references its
+  // tensors keeps working. Same keys and shapes as ImportAdapter.
   absl::Status LoadAdapterTensors(const std::string& name,
                                   const std::map<std::string, torch::Tensor>& peft_tensors);
 
