@@ -7,7 +7,7 @@
 #include "core/common/status_macros.h"
 #include "core/data/jsonl.h"
 #include "core/model/safetensors_torch.h"
-#include "openssl/evp.h"
+#include "core/method/sha256_digest.h"
 
 namespace reftune::method {
 namespace {
@@ -24,11 +24,6 @@ absl::Status WriteJson(const std::string& path, const nlohmann::json& json) {
   out.close();
   if (!out) return absl::InternalError(absl::StrCat("writing ", path, " failed"));
   return absl::OkStatus();
-}
-
-void HashTensor(EVP_MD_CTX* context, const torch::Tensor& tensor) {
-  const torch::Tensor values = tensor.detach().to(torch::kCPU, torch::kFloat32).contiguous();
-  EVP_DigestUpdate(context, values.data_ptr<float>(), values.numel() * sizeof(float));
 }
 
 template <typename T>
@@ -49,28 +44,15 @@ absl::StatusOr<T> ReadField(const nlohmann::json& json, const char* field,
 }  // namespace
 
 std::string ComputeTeacherFingerprint(const TeacherArtifact& teacher) {
-  EVP_MD_CTX* context = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(context, EVP_sha256(), nullptr);
+  Sha256Digest digest;
   for (const auto& [name, tensor] : teacher.adapter_tensors) {
-    EVP_DigestUpdate(context, name.data(), name.size());
-    HashTensor(context, tensor);
+    digest.Update(name);
+    digest.UpdateTensor(tensor);
   }
-  if (teacher.refusal_feature.defined()) HashTensor(context, teacher.refusal_feature);
-  const std::string settings = absl::StrCat(teacher.layer, "|", teacher.lora.scaling(), "|",
-                                            teacher.prompt_template.text());
-  EVP_DigestUpdate(context, settings.data(), settings.size());
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(context, digest, &length);
-  EVP_MD_CTX_free(context);
-
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 15]);
-  }
-  return hex;
+  if (teacher.refusal_feature.defined()) digest.UpdateTensor(teacher.refusal_feature);
+  digest.Update(absl::StrCat(teacher.layer, "|", teacher.lora.scaling(), "|",
+                             teacher.prompt_template.text()));
+  return digest.HexDigest();
 }
 
 absl::Status SaveTeacher(const std::string& folder, const TeacherArtifact& teacher) {
