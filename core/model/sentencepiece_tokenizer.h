@@ -6,11 +6,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "core/model/sentencepiece_processor_handle.h"
+#include "core/model/sentencepiece_backend.h"
 #include "core/model/tokenizer.h"
 
 namespace reftune::model {
@@ -21,7 +22,10 @@ namespace reftune::model {
 // loading, and sentencepiece's Encode and Decode are const, so threads may share one.
 class SentencePieceTokenizer : public Tokenizer {
  public:
-  // Loads a serialised ModelProto. `source` names the file in error messages.
+  // Loads a serialised ModelProto. `source` names the file in error messages. Returns
+  // FAILED_PRECONDITION when the libreftune_sentencepiece.so module cannot be opened. The module
+  // is looked up at $REFTUNE_SENTENCEPIECE_MODULE, then where the build wrote it, then on the
+  // library search path.
   static absl::StatusOr<std::unique_ptr<SentencePieceTokenizer>> Parse(std::string_view bytes,
                                                                        const std::string& source);
 
@@ -40,9 +44,10 @@ class SentencePieceTokenizer : public Tokenizer {
   absl::Status Save(const std::string& path) const;
 
  private:
-  SentencePieceTokenizer() = default;
+  explicit SentencePieceTokenizer(std::unique_ptr<SentencePieceBackend> backend)
+      : backend_(std::move(backend)) {}
 
-  SentencePieceProcessorHandle processor_;
+  std::unique_ptr<SentencePieceBackend> backend_;
 };
 
 }  // namespace reftune::model
