@@ -47,7 +47,7 @@ absl::StatusOr<SoftLabelSet> ComputeSoftLabels(model::Transformer& model,
     const SoftLabels labels = MakeSoftLabels(AnswerTokenLogits(output.logits, batch.targets),
                                              options.temperature, options.top_k);
     log_probs.push_back(labels.log_probs.cpu());
-    token_ids.push_back(labels.token_ids.to(torch::kCPU, torch::kInt32));
+    token_ids.push_back(labels.token_ids.cpu());
     for (int64_t index : indices) {
       const EncodedExample& example = examples[index];
       const int64_t answer_tokens =
@@ -57,7 +57,7 @@ absl::StatusOr<SoftLabelSet> ComputeSoftLabels(model::Transformer& model,
   }
   set.labels.log_probs = log_probs.empty() ? torch::zeros({0, 1}) : torch::cat(log_probs, 0);
   set.labels.token_ids =
-      token_ids.empty() ? torch::zeros({0, 1}, torch::kInt32) : torch::cat(token_ids, 0);
+      token_ids.empty() ? torch::zeros({0, 1}, torch::kInt64) : torch::cat(token_ids, 0);
   return set;
 }
 
