@@ -63,7 +63,8 @@ class DatasetIngest {
 };
 
 // Converts the errors of an invalid report to INVALID_ARGUMENT with one BadRequest violation per
-// shown problem (field "line N: <field>") and a last one counting the problems not shown.
+// listed problem (field "line N: <field>") and a last one, field "(more)", counting the problems
+// not listed. The listing stops at about 4 KiB so the status fits gRPC's metadata limit.
 absl::Status ReportToStatus(const data::ValidationReport& report);
 
 }  // namespace reftune::gateway
