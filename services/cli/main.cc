@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   // One line per group; each is declared in commands.h.
   reftune::cli::AddServerCommands(app, &exit_code);
   reftune::cli::AddDataCommands(app, &exit_code);
+  reftune::cli::AddModelCommands(app, &exit_code);
 
   try {
     app.parse(argc, argv);
