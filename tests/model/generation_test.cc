@@ -60,7 +60,8 @@ TEST(Generate, SamplingIsSeeded) {
   options.seed = 42;
   auto first = Generate(model, {{1}, {1}}, options);
   auto second = Generate(model, {{1}, {1}}, options);
-  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ((*first)[0].tokens, (*second)[0].tokens);
   EXPECT_EQ((*first)[1].tokens, (*second)[1].tokens);
   // Two rows with the same prompt draw different samples.

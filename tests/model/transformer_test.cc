@@ -159,7 +159,8 @@ TEST(Transformer, RopeStylesAgreeAfterPermutation) {
   torch::Tensor ids = IdsTensor(GoldenLogitIds());
   auto expected = interleaved_model->Forward(ids, torch::Tensor(), ForwardOptions());
   auto actual = (*half_model)->Forward(ids, torch::Tensor(), ForwardOptions());
-  ASSERT_TRUE(expected.ok() && actual.ok());
+  ASSERT_TRUE(expected.ok()) << expected.status();
+  ASSERT_TRUE(actual.ok()) << actual.status();
   EXPECT_LT((expected->logits - actual->logits).abs().max().item<double>(), 1e-4);
 
   // Without the permutation the half pairing computes something else.
