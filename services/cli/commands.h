@@ -20,6 +20,8 @@ void AddDataCommands(CLI::App& app, int* exit_code);
 void AddModelCommands(CLI::App& app, int* exit_code);
 void AddMethodCommands(CLI::App& app, int* exit_code);
 void AddServerCommands(CLI::App& app, int* exit_code);
+void AddCustomerCommands(CLI::App& app, int* exit_code);
+void AddOperatorCommands(CLI::App& app, int* exit_code);
 
 }  // namespace reftune::cli
 

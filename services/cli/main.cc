@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   reftune::cli::AddServerCommands(app, &exit_code);
   reftune::cli::AddDataCommands(app, &exit_code);
   reftune::cli::AddModelCommands(app, &exit_code);
+  reftune::cli::AddCustomerCommands(app, &exit_code);
+  reftune::cli::AddOperatorCommands(app, &exit_code);
 
   try {
     app.parse(argc, argv);
