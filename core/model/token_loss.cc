@@ -4,6 +4,11 @@
 #include "absl/strings/str_join.h"
 
 namespace reftune::model {
+namespace {
+
+constexpr int64_t kIgnoreIndex = -100;
+
+}  // namespace
 
 absl::StatusOr<TokenLoss> MaskedTokenCrossEntropy(const torch::Tensor& logits,
                                                   const torch::Tensor& input_ids,
@@ -22,20 +27,23 @@ absl::StatusOr<TokenLoss> MaskedTokenCrossEntropy(const torch::Tensor& logits,
     const int64_t vocab = logits.size(2);
     torch::Device device = logits.device();
 
-    // Flat index b * seq + t of every logit row that predicts an answer token at t + 1.
+    // Row b * seq + t predicts input_ids[b, t + 1]; rows that predict no answer token get the
+    // ignore index, so cross_entropy returns 0 for them. Running log-softmax over every row costs
+    // less than gathering the answer rows, whose gather and its backward copy the logits twice.
     torch::Tensor predicts_answer = torch::zeros({batch, seq}, torch::kBool).to(device);
     predicts_answer.narrow(1, 0, seq - 1).copy_(loss_mask.narrow(1, 1, seq - 1).ne(0));
-    torch::Tensor rows = predicts_answer.reshape({-1}).nonzero().squeeze(1);
+    torch::Tensor ids = input_ids.to(device, torch::kInt64);
+    torch::Tensor targets = torch::full({batch, seq}, kIgnoreIndex, ids.options());
+    targets.narrow(1, 0, seq - 1).copy_(ids.narrow(1, 1, seq - 1));
+    targets.masked_fill_(predicts_answer.logical_not(), kIgnoreIndex);
 
-    torch::Tensor targets = input_ids.to(device, torch::kInt64).reshape({-1}).index_select(0, rows + 1);
-    torch::Tensor selected = logits.reshape({batch * seq, vocab}).index_select(0, rows);
     torch::Tensor losses = torch::nn::functional::cross_entropy(
-        selected.to(torch::kFloat32), targets,
-        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+        logits.reshape({batch * seq, vocab}).to(torch::kFloat32), targets.reshape({-1}),
+        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone).ignore_index(
+            kIgnoreIndex));
+    torch::Tensor sums = losses.view({batch, seq}).sum(1);
 
     TokenLoss result;
-    torch::Tensor sequence_of_row = torch::div(rows, seq, "floor");
-    torch::Tensor sums = torch::zeros({batch}, losses.options()).index_add(0, sequence_of_row, losses);
     result.token_counts = predicts_answer.sum(1);
     torch::Tensor counts = result.token_counts.to(torch::kFloat32);
     result.per_sequence = sums / counts.clamp_min(1.0);

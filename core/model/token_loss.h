@@ -21,8 +21,8 @@ struct TokenLoss {
 
 // Cross-entropy of predicting input_ids[b, t] from logits[b, t - 1], counted only where
 // loss_mask[b, t] is nonzero (the answer tokens; prompt and padding are 0). logits is
-// [batch, seq, vocab]; input_ids and loss_mask are [batch, seq]. Only the answer positions go
-// through log-softmax, so prompts and padding cost nothing. The losses carry gradients.
+// [batch, seq, vocab]; input_ids and loss_mask are [batch, seq]. Prompt and padding positions
+// contribute 0 to loss and gradient. The losses carry gradients.
 absl::StatusOr<TokenLoss> MaskedTokenCrossEntropy(const torch::Tensor& logits,
                                                   const torch::Tensor& input_ids,
                                                   const torch::Tensor& loss_mask);

@@ -78,9 +78,11 @@ torch::Tensor TransformerBlockImpl::Attention(const torch::Tensor& normed,
   // batched matmul serve all heads without copying keys and values group times.
   torch::Tensor grouped_q =
       q.transpose(1, 2).reshape({batch, kv_heads, group * seq, head_dim});
+  // Out of place: an in-place add on this view would make backward copy the whole score
+  // gradient through CopySlices.
   torch::Tensor scores = torch::matmul(grouped_q, k.transpose(2, 3))
-                             .view({batch, kv_heads, group, seq, keys});
-  scores.add_(inputs.bias);
+                             .view({batch, kv_heads, group, seq, keys}) +
+                         inputs.bias;
   torch::Tensor probs = torch::softmax(scores, -1).view({batch, kv_heads, group * seq, keys});
   torch::Tensor context = torch::matmul(probs, v)
                               .view({batch, heads, seq, head_dim})
