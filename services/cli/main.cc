@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   reftune::cli::AddModelCommands(app, &exit_code);
   reftune::cli::AddCustomerCommands(app, &exit_code);
   reftune::cli::AddOperatorCommands(app, &exit_code);
+  reftune::cli::AddMethodCommands(app, &exit_code);
 
   try {
     app.parse(argc, argv);
