@@ -14,8 +14,8 @@ namespace {
 
 using Stub = v1::OperatorService::Stub;
 
-// Adds `name` under `group` with the common flags; `run` makes the call and returns the response
-// or prints the error. The response is printed as JSON, or by `print` as a table.
+// Adds `name` under `group` with the common flags. `call` makes the RPC; an error is printed
+// with its violations, and a response is printed as JSON or by `print` as a table.
 template <typename Response, typename Call, typename Print>
 CLI::App* AddCall(CLI::App& group, const std::string& name, const std::string& help,
                   int* exit_code, std::shared_ptr<Common> common, Call call, Print print) {

@@ -19,7 +19,7 @@
 
 namespace reftune::gateway {
 
-// What the caller expects of the file; unset fields are not checked.
+// Expected properties of an ingested file; unset fields are not checked.
 struct IngestExpectations {
   std::string name;
   v1::DatasetPurpose purpose = v1::DATASET_PURPOSE_FINETUNE;

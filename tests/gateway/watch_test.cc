@@ -32,14 +32,15 @@ class WatchTest : public GatewayTest {
   }
 
   // Claims the job and moves it through every state to SUCCEEDED, pausing between steps so the
-  // watcher sees the events arrive while it waits.
+  // watcher receives the events while it waits.
   void RunWorker() {
     jobs::JobQueue queue(&gateway_->database(), jobs::JobQueueOptions{});
     store::JobStore job_store(&gateway_->database());
     auto pause = [] { std::this_thread::sleep_for(std::chrono::milliseconds(100)); };
     pause();
     absl::StatusOr<std::optional<store::JobRecord>> claimed = queue.Claim("worker-1");
-    ASSERT_TRUE(claimed.ok() && claimed->has_value()) << claimed.status();
+    ASSERT_TRUE(claimed.ok()) << claimed.status();
+    ASSERT_TRUE(claimed->has_value());
     for (jobs::JobState state : {jobs::JobState::kTraining, jobs::JobState::kEvaluating}) {
       pause();
       if (state == jobs::JobState::kEvaluating) {
