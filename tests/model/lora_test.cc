@@ -1,5 +1,6 @@
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/model/lora_config.h"
@@ -154,6 +155,32 @@ TEST(LoraAdapter, TwoAdaptersShareOneBase) {
   ASSERT_TRUE(model->RemoveAdapter("student").ok());
   EXPECT_TRUE(torch::equal(Logits(model, "teacher"), teacher));
   EXPECT_EQ(model->AdapterNames(), std::vector<std::string>{"teacher"});
+}
+
+TEST(LoraAdapter, ThreadsUseDifferentAdapters) {
+  Transformer model = NewStories260kModel();
+  ASSERT_TRUE(model->AddAdapter("teacher", LoraConfig(), 1).ok());
+  ASSERT_TRUE(model->AddAdapter("student", LoraConfig(), 2).ok());
+  RandomizeLoraB(model, "teacher", 12);
+  RandomizeLoraB(model, "student", 13);
+  const torch::Tensor expected_teacher = Logits(model, "teacher");
+  const torch::Tensor expected_student = Logits(model, "student");
+
+  // Both threads run forward passes at once on the shared base, each with its own adapter.
+  std::vector<torch::Tensor> teacher_runs(20), student_runs(20);
+  std::thread teacher([&] {
+    for (auto& logits : teacher_runs) logits = Logits(model, "teacher");
+  });
+  std::thread student([&] {
+    for (auto& logits : student_runs) logits = Logits(model, "student");
+  });
+  teacher.join();
+  student.join();
+  for (size_t i = 0; i < teacher_runs.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_TRUE(torch::equal(teacher_runs[i], expected_teacher));
+    EXPECT_TRUE(torch::equal(student_runs[i], expected_student));
+  }
 }
 
 TEST(LoraAdapter, ExportImportRoundTrips) {
