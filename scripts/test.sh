@@ -18,6 +18,9 @@ if [ -z "${REFTUNE_DATA_DIR:-}" ] && [ -d "$root/../shared/data" ]; then
   export REFTUNE_DATA_DIR=$(cd "$root/../shared/data" && pwd)
 fi
 
+# ccache keys on paths relative to the checkout, so a fresh clone reuses an earlier clone's objects.
+export CCACHE_BASEDIR=$root CCACHE_NOHASHDIR=true CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+
 start=$(date +%s)
 cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build_dir" -j "$jobs"
