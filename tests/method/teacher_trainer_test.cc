@@ -85,7 +85,8 @@ TEST(TeacherTrainer, ResumeMatchesUninterruptedRun) {
 
   auto expected = tiny_a->model->ExportAdapter("teacher");
   auto actual = tiny_c->model->ExportAdapter("teacher");
-  ASSERT_TRUE(expected.ok() && actual.ok());
+  ASSERT_TRUE(expected.ok()) << expected.status();
+  ASSERT_TRUE(actual.ok()) << actual.status();
   for (const auto& [name, tensor] : *expected) {
     SCOPED_TRACE(name);
     EXPECT_TRUE(torch::allclose(actual->at(name), tensor, 1e-5, 1e-6));
@@ -123,7 +124,8 @@ TEST(TeacherPipeline, ArtifactRoundTripsIntoFilter) {
   const PromptFilter reloaded(fresh->model, fresh->checkpoint.tokenizer, *loaded, {});
   auto a = trained.Score(prompts);
   auto b = reloaded.Score(prompts);
-  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
   for (size_t i = 0; i < prompts.size(); ++i) {
     SCOPED_TRACE(i);
     EXPECT_NEAR((*a)[i].cosine, (*b)[i].cosine, 1e-5);
