@@ -17,8 +17,9 @@ struct ForwardOptions {
   std::string adapter;
   // Applies the adapter's lora_dropout (training). False for scoring, evaluation and generation.
   bool apply_dropout = false;
-  // Generator for the dropout masks; unset uses LibTorch's default generator, which is shared
-  // global state and makes a resumed run differ. Seed one per step for reproducible training.
+  // Generator for the dropout masks, of the model's device type; unset uses LibTorch's default
+  // generator, which is shared global state and makes a resumed run differ. Seed one per step
+  // for reproducible training.
   c10::optional<at::Generator> dropout_generator;
   // Blocks (0-based) whose output residual stream is returned in ForwardOutput::hidden_states,
   // in this order. The residual is taken before the final RMSNorm.

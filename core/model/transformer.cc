@@ -295,6 +295,17 @@ ForwardOutput TransformerImpl::RunForward(const torch::Tensor& input_ids,
   return output;
 }
 
+torch::Tensor SelectLastTokens(const torch::Tensor& hidden, const torch::Tensor& attention_mask) {
+  const int64_t batch = hidden.size(0);
+  const int64_t seq = hidden.size(1);
+  if (!attention_mask.defined()) return hidden.select(1, seq - 1);
+
+  // The largest position index among a row's real tokens is its last real token.
+  torch::Tensor positions = torch::arange(seq, hidden.options().dtype(torch::kInt64));
+  torch::Tensor last = (positions * attention_mask.to(hidden.device()).ne(0)).argmax(1);
+  return hidden.gather(1, last.view({batch, 1, 1}).expand({batch, 1, hidden.size(2)})).squeeze(1);
+}
+
 absl::StatusOr<Transformer> CreateTransformer(const Checkpoint& checkpoint,
                                               torch::Device device) {
   auto status = ValidateModelConfig(checkpoint.config);

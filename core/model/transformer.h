@@ -129,6 +129,11 @@ class TransformerImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Transformer);
 
+// Returns each sequence's row of `hidden` ([batch, seq, dim], e.g. a ForwardOutput hidden state)
+// at its last real token per `attention_mask` ([batch, seq]; undefined means the last position),
+// as [batch, dim]. Works for left and right padding and keeps gradients.
+torch::Tensor SelectLastTokens(const torch::Tensor& hidden, const torch::Tensor& attention_mask);
+
 // Builds a transformer on `device` with the checkpoint's config and weights.
 absl::StatusOr<Transformer> CreateTransformer(const Checkpoint& checkpoint, torch::Device device);
 

@@ -199,6 +199,36 @@ TEST(Transformer, PaddingDoesNotChangeLogits) {
   }
 }
 
+TEST(Transformer, LastTokenHiddenIgnoresPadding) {
+  Transformer model = NewStories260kModel();
+  torch::InferenceMode inference_mode;
+  std::vector<int64_t> ids = GoldenLogitIds();
+  std::vector<int64_t> short_ids(ids.begin(), ids.begin() + 6);
+  ForwardOptions options;
+  options.hidden_layers = {2};
+  options.compute_logits = false;
+  auto alone = model->Forward(IdsTensor(short_ids), torch::Tensor(), options);
+  ASSERT_TRUE(alone.ok()) << alone.status();
+  torch::Tensor expected = SelectLastTokens(alone->hidden_states[0], torch::Tensor())[0];
+
+  for (const bool left : {false, true}) {
+    SCOPED_TRACE(left ? "left padding" : "right padding");
+    torch::Tensor batch = torch::zeros({2, 16}, torch::kInt64);
+    torch::Tensor mask = torch::zeros({2, 16}, torch::kInt64);
+    batch[0].copy_(IdsTensor(ids)[0]);
+    mask[0].fill_(1);
+    const int64_t start = left ? 16 - 6 : 0;
+    batch[1].narrow(0, start, 6).copy_(IdsTensor(short_ids)[0]);
+    mask[1].narrow(0, start, 6).fill_(1);
+    auto padded = model->Forward(batch, mask, options);
+    ASSERT_TRUE(padded.ok()) << padded.status();
+    torch::Tensor last = SelectLastTokens(padded->hidden_states[0], mask);
+    ASSERT_EQ(last.sizes().vec(), (std::vector<int64_t>{2, 64}));
+    EXPECT_LT((last[1] - expected).abs().max().item<double>(), 1e-5);
+    EXPECT_TRUE(torch::equal(last[0], padded->hidden_states[0][0][15]));
+  }
+}
+
 TEST(Transformer, RejectsBadInputs) {
   Transformer model = NewStories260kModel();
   torch::InferenceMode inference_mode;
