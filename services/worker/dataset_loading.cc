@@ -10,7 +10,8 @@ namespace reftune::worker {
 
 absl::StatusOr<std::vector<data::Record>> LoadDatasetRecords(JobRun& run,
                                                              const std::string& dataset_id,
-                                                             const std::string& role) {
+                                                             const std::string& role,
+                                                             bool require_response) {
   absl::StatusOr<std::string> path = run.services().worker_jobs->DatasetStoragePath(dataset_id);
   if (!path.ok()) {
     if (path.status().code() == absl::StatusCode::kNotFound) {
@@ -22,7 +23,9 @@ absl::StatusOr<std::vector<data::Record>> LoadDatasetRecords(JobRun& run,
     return MissingModelError(
         absl::StrCat("file of ", role, " ", dataset_id, " is missing: ", *path));
   }
-  absl::StatusOr<std::vector<data::Record>> records = data::ReadRecordsFile(*path);
+  data::RecordParseOptions options;
+  options.require_response = require_response;
+  absl::StatusOr<std::vector<data::Record>> records = data::ReadRecordsFile(*path, options);
   if (!records.ok()) {
     return InvalidDataError(
         absl::StrCat(role, " ", dataset_id, " is invalid: ", records.status().message()));

@@ -13,10 +13,11 @@ namespace reftune::worker {
 
 // Records of the dataset `dataset_id` (any tenant's). MISSING_MODEL when the dataset or its file
 // is gone, INVALID_DATA when the file has invalid records; `role` ("training dataset", ...)
-// names the dataset in messages.
+// names the dataset in messages. `require_response` false accepts prompt-only records.
 absl::StatusOr<std::vector<data::Record>> LoadDatasetRecords(JobRun& run,
                                                              const std::string& dataset_id,
-                                                             const std::string& role);
+                                                             const std::string& role,
+                                                             bool require_response = true);
 
 }  // namespace reftune::worker
 

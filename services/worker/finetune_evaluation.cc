@@ -87,7 +87,8 @@ absl::Status AddHarmfulScore(JobRun& run, FinetuneContext& context, nlohmann::js
   }
   REFTUNE_ASSIGN_OR_RETURN(std::vector<data::Record> prompts,
                            LoadDatasetRecords(run, context.teacher->harmful_eval_dataset_id,
-                                              "harmful-evaluation dataset"));
+                                              "harmful-evaluation dataset",
+                                              /*require_response=*/false));
   const int64_t limit = run.options().max_harmful_eval_prompts;
   if (limit > 0 && static_cast<int64_t>(prompts.size()) > limit) prompts.resize(limit);
   REFTUNE_ASSIGN_OR_RETURN(std::vector<std::string> answers,

@@ -20,7 +20,7 @@
 
 namespace reftune::worker {
 
-// What the finetuning stages work on, loaded once per run.
+// Inputs of the finetuning stages, loaded once per run.
 struct FinetuneContext {
   FinetuneJobConfig config;
   std::string config_hash;
