@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/method/teacher_artifact.h"
 #include "core/model/adapter_io.h"
 #include "glog/logging.h"
 
@@ -31,16 +32,12 @@ absl::StatusOr<data::PromptTemplate> ChooseTemplate(const AdapterGenerationReque
 class AdapterInstallation {
  public:
   static absl::StatusOr<std::unique_ptr<AdapterInstallation>> Install(
-      std::shared_ptr<SharedBaseModel> base, const std::string& folder) {
-    model::Transformer model = base->model();
-    absl::StatusOr<model::AdapterFiles> adapter = model::LoadAdapter(folder, model->config());
-    if (!adapter.ok()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("loading adapter ", folder, " failed: ", adapter.status().message()));
-    }
+      std::shared_ptr<SharedBaseModel> base, const model::AdapterFiles& adapter,
+      const std::string& folder) {
     const std::string name = base->UniqueAdapterName("generate");
     std::unique_lock<std::shared_mutex> lock(base->adapters_mutex());
-    if (absl::Status status = model->ImportAdapter(name, adapter->config, adapter->tensors);
+    model::Transformer model = base->model();
+    if (absl::Status status = model->ImportAdapter(name, adapter.config, adapter.tensors);
         !status.ok()) {
       return absl::FailedPreconditionError(
           absl::StrCat("installing adapter ", folder, " failed: ", status.message()));
@@ -65,6 +62,39 @@ class AdapterInstallation {
   std::shared_ptr<SharedBaseModel> base_;
   std::string name_;
 };
+
+// Returns the teacher folder that the adapter's reftune.json names under
+// kMergedTeacherMetadataKey, or an empty string.
+std::string MergedTeacherFolder(const model::AdapterFiles& adapter) {
+  if (!adapter.metadata.is_object()) return "";
+  const auto it = adapter.metadata.find(kMergedTeacherMetadataKey);
+  if (it == adapter.metadata.end() || !it->is_string()) return "";
+  return it->get<std::string>();
+}
+
+// Loads a private copy of the base model with the teacher adapter merged into its weights.
+// NOTE: the copy is loaded from disk on every such call; a cache of merged bases would save that
+// for models larger than stories260K.
+absl::StatusOr<std::shared_ptr<SharedBaseModel>> LoadBaseWithMergedTeacher(
+    BaseModelRegistry& bases, const BaseModelSpec& spec, const std::string& teacher_folder) {
+  absl::StatusOr<method::TeacherArtifact> teacher = method::LoadTeacher(teacher_folder);
+  if (!teacher.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("loading teacher ", teacher_folder,
+                                                      " to merge under the adapter failed: ",
+                                                      teacher.status().message()));
+  }
+  absl::StatusOr<std::shared_ptr<SharedBaseModel>> base = bases.LoadUnshared(spec);
+  if (!base.ok()) return base.status();
+  model::Transformer model = (*base)->model();
+  absl::Status status = method::InstallTeacherAdapter(model, *teacher, "teacher");
+  if (status.ok()) status = model->MergeAdapter("teacher");
+  if (!status.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("merging teacher ", teacher_folder,
+                                                      " into base model \"", spec.name,
+                                                      "\" failed: ", status.message()));
+  }
+  return base;
+}
 
 }  // namespace
 
@@ -105,8 +135,20 @@ absl::StatusOr<std::vector<std::string>> AdapterGenerator::Generate(
   if (!base.ok()) return base.status();
   std::unique_ptr<AdapterInstallation> installation;
   if (!request.adapter_folder.empty()) {
+    absl::StatusOr<model::AdapterFiles> adapter =
+        model::LoadAdapter(request.adapter_folder, (*base)->model()->config());
+    if (!adapter.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "loading adapter ", request.adapter_folder, " failed: ", adapter.status().message()));
+    }
+    // An adapter trained on the base with the teacher merged in belongs on that sum. Merging
+    // changes the base weights, so it happens on a private copy, never on the shared model.
+    if (const std::string teacher_folder = MergedTeacherFolder(*adapter); !teacher_folder.empty()) {
+      base = LoadBaseWithMergedTeacher(*bases_, request.base_model, teacher_folder);
+      if (!base.ok()) return base.status();
+    }
     absl::StatusOr<std::unique_ptr<AdapterInstallation>> installed =
-        AdapterInstallation::Install(*base, request.adapter_folder);
+        AdapterInstallation::Install(*base, *adapter, request.adapter_folder);
     if (!installed.ok()) return installed.status();
     installation = *std::move(installed);
   }

@@ -14,6 +14,10 @@
 
 namespace reftune::filter {
 
+// Key of an adapter's reftune.json naming the teacher folder whose adapter was merged into the
+// base weights while the adapter trained; generation then runs on that sum.
+inline constexpr char kMergedTeacherMetadataKey[] = "requires_merged_teacher_adapter";
+
 // Bounds of one generation request.
 inline constexpr int kMaxGenerationPrompts = 16;
 inline constexpr int kMaxGenerationNewTokens = 512;
@@ -22,7 +26,8 @@ inline constexpr size_t kMaxGenerationPromptBytes = 16 * 1024;
 struct AdapterGenerationRequest {
   BaseModelSpec base_model;
   // Folder in the PEFT layout (adapter_config.json, adapter_model.safetensors); empty generates
-  // with the base model alone.
+  // with the base model alone. See kMergedTeacherMetadataKey for adapters trained on a merged
+  // teacher.
   std::string adapter_folder;
   // 1 to kMaxGenerationPrompts raw prompts, each at most kMaxGenerationPromptBytes.
   std::vector<std::string> prompts;
@@ -39,7 +44,8 @@ class AdapterGenerator {
   // `bases` is not owned and must outlive the generator.
   explicit AdapterGenerator(BaseModelRegistry* bases) : bases_(bases) {}
 
-  // Installs the adapter (if any) on the shared base model for the call's duration, generates until
+  // Installs the adapter (if any) on the shared base model for the call's duration, or on a
+  // private copy with the teacher merged when the adapter requires it. Then it generates until
   // the base model's end-of-answer token, EOS or max_new_tokens, and returns one completion per
   // prompt. INVALID_ARGUMENT names the field and value outside its bounds, including a prompt
   // whose tokens plus max_new_tokens exceed the model's context length.

@@ -32,6 +32,18 @@ absl::StatusOr<std::shared_ptr<SharedBaseModel>> BaseModelRegistry::Acquire(
   // Another caller may have loaded it while this one waited for the load lock.
   if (auto model = find_loaded()) return model;
 
+  absl::StatusOr<std::shared_ptr<SharedBaseModel>> model = LoadUnshared(spec);
+  if (!model.ok()) return model.status();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    models_[key] = *model;
+    most_recent_ = *model;
+  }
+  return model;
+}
+
+absl::StatusOr<std::shared_ptr<SharedBaseModel>> BaseModelRegistry::LoadUnshared(
+    const BaseModelSpec& spec) {
   absl::StatusOr<model::Checkpoint> checkpoint = LoadBaseCheckpoint(spec);
   if (!checkpoint.ok()) return checkpoint.status();
   absl::StatusOr<model::Transformer> transformer;
@@ -48,11 +60,6 @@ absl::StatusOr<std::shared_ptr<SharedBaseModel>> BaseModelRegistry::Acquire(
   transformer.value()->eval();
 
   auto model = std::make_shared<SharedBaseModel>(spec, *transformer, checkpoint->tokenizer);
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    models_[key] = model;
-    most_recent_ = model;
-  }
   loads_.fetch_add(1);
   LOG(INFO) << "Loaded base model \"" << spec.name << "\" from " << spec.path << " ("
             << model->model()->BaseParameterCount() << " parameters)";

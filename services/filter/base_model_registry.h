@@ -57,7 +57,11 @@ class BaseModelRegistry {
   // concurrent calls for one base load it once.
   absl::StatusOr<std::shared_ptr<SharedBaseModel>> Acquire(const BaseModelSpec& spec);
 
-  // Base models loaded from disk since construction.
+  // Loads a private copy of the model for `spec` that no other caller shares, for work that
+  // changes the base weights (merging an adapter).
+  absl::StatusOr<std::shared_ptr<SharedBaseModel>> LoadUnshared(const BaseModelSpec& spec);
+
+  // Base models loaded from disk since construction, private copies included.
   int64_t loads() const { return loads_.load(); }
 
  private:

@@ -19,7 +19,7 @@ struct Flags {
   std::string listen = "127.0.0.1:50052";
   std::string tls_cert;
   std::string tls_key;
-  std::string metrics_listen = "127.0.0.1:9102";
+  std::string metrics_listen;
   std::string database;
   std::string teacher_root;
   std::string base_models;
@@ -35,7 +35,8 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.add_option("--tls-cert", flags.tls_cert, "PEM certificate chain; plaintext when unset");
   app.add_option("--tls-key", flags.tls_key, "PEM private key of --tls-cert");
   app.add_option("--metrics-listen", flags.metrics_listen,
-                 "host:port of the Prometheus /metrics endpoint; empty disables it")
+                 "host:port of the Prometheus /metrics endpoint, e.g. 127.0.0.1:9103; empty "
+                 "disables it")
       ->capture_default_str();
   app.add_option("--database", flags.database,
                  "libpq connection string of the reftune database, for teachers and base models")
@@ -86,8 +87,6 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  reftune::model::ConfigureTorchThreads(IntraOpThreads(flags));
-
   std::unique_ptr<reftune::store::Database> database;
   if (!flags.database.empty()) {
     reftune::store::DatabaseOptions database_options;
@@ -111,6 +110,8 @@ int main(int argc, char** argv) {
     exposer = std::move(*started);
     LOG(INFO) << "Metrics on http://" << flags.metrics_listen << "/metrics";
   }
+
+  reftune::model::ConfigureTorchThreads(IntraOpThreads(flags));
 
   reftune::filter::FilterServerOptions options;
   options.grpc.listen_address = flags.listen;

@@ -57,7 +57,14 @@ absl::StatusOr<std::shared_ptr<const LoadedTeacher>> TeacherCache::Get(
     loading_[teacher_id] = promise.get_future().share();
   }
 
-  Result result = Load(teacher_id);
+  // An exception must not leave the promise unset, because other callers wait on it.
+  Result result = absl::InternalError("unset");
+  try {
+    result = Load(teacher_id);
+  } catch (const std::exception& e) {
+    result = absl::InternalError(
+        absl::StrCat("loading teacher ", teacher_id, " failed: ", e.what()));
+  }
 
   std::vector<std::shared_ptr<const LoadedTeacher>> evicted;
   {

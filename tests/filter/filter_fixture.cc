@@ -12,6 +12,7 @@
 #include "core/model/adapter_io.h"
 #include "core/model/torch_threads.h"
 #include "gtest/gtest.h"
+#include "services/filter/adapter_generator.h"
 #include "services/filter/folder_teacher_resolver.h"
 
 namespace reftune::filter::testing {
@@ -122,9 +123,15 @@ FilterFixture BuildFixture() {
   const std::filesystem::path root = std::filesystem::temp_directory_path() /
                                      absl::StrCat("reftune-filter-test-", ::getpid());
   std::filesystem::remove_all(root);
+  static const std::filesystem::path* const kRoot = new std::filesystem::path(root);
+  std::atexit([] {
+    std::error_code error;
+    std::filesystem::remove_all(*kRoot, error);
+  });
   fixture.teacher_root = (root / "teachers").string();
   fixture.base_models_file = (root / "base_models.json").string();
   fixture.adapter_folder = (root / "adapter").string();
+  fixture.merged_adapter_folder = (root / "adapter-merged").string();
   std::filesystem::create_directories(fixture.teacher_root);
   WriteCatalog(fixture.base_models_file, fixture.stories);
 
@@ -151,6 +158,10 @@ FilterFixture BuildFixture() {
   adapter.config.base_model_name_or_path = "stories260K";
   adapter.tensors = RandomAdapter(*model, adapter.config, /*seed=*/99);
   EXPECT_TRUE(model::SaveAdapter(fixture.adapter_folder, adapter, checkpoint->config).ok());
+  adapter.tensors = RandomAdapter(*model, adapter.config, /*seed=*/98);
+  adapter.metadata = {{kMergedTeacherMetadataKey, fixture.teacher_root + "/teacher-a"}};
+  EXPECT_TRUE(
+      model::SaveAdapter(fixture.merged_adapter_folder, adapter, checkpoint->config).ok());
   return fixture;
 }
 

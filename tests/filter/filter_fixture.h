@@ -22,8 +22,10 @@ struct FilterFixture {
   // Base model catalog file naming "stories260K".
   std::string base_models_file;
   BaseModelSpec stories;
-  // A PEFT adapter folder for generation tests.
+  // PEFT adapter folders for generation tests. The second one's reftune.json names teacher-a as
+  // merged into the base while it trained.
   std::string adapter_folder;
+  std::string merged_adapter_folder;
   // Harmful prompts first, then harmless ones.
   std::vector<std::string> prompts;
   size_t harmful_count = 0;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/data/prompt_template.h"
+#include "core/method/teacher_artifact.h"
 #include "core/model/adapter_io.h"
 #include "core/model/generation.h"
 #include "grpcpp/create_channel.h"
@@ -39,18 +40,27 @@ class GenerationTest : public ::testing::Test {
     return request;
   }
 
-  // Greedy completions of `prompts` computed in-process on a fresh model.
+  // Greedy completions of `prompts` computed in-process on a fresh model, with the adapter in
+  // `adapter_folder` unless it is empty, on the base with `merged_teacher` merged unless empty.
   static std::vector<std::string> ExpectedCompletions(const std::vector<std::string>& prompts,
-                                                      bool with_adapter, int64_t max_new_tokens) {
+                                                      const std::string& adapter_folder,
+                                                      int64_t max_new_tokens,
+                                                      const std::string& merged_teacher = "") {
     auto checkpoint = LoadBaseCheckpoint(Fixture().stories);
     EXPECT_TRUE(checkpoint.ok()) << checkpoint.status();
     auto model = model::CreateTransformer(*checkpoint, torch::kCPU);
     EXPECT_TRUE(model.ok()) << model.status();
     (*model)->eval();
+    if (!merged_teacher.empty()) {
+      auto teacher = method::LoadTeacher(merged_teacher);
+      EXPECT_TRUE(teacher.ok()) << teacher.status();
+      EXPECT_TRUE(method::InstallTeacherAdapter(*model, *teacher, "teacher").ok());
+      EXPECT_TRUE((*model)->MergeAdapter("teacher").ok());
+    }
     model::GenerationOptions options;
     options.max_new_tokens = max_new_tokens;
-    if (with_adapter) {
-      auto adapter = model::LoadAdapter(Fixture().adapter_folder, checkpoint->config);
+    if (!adapter_folder.empty()) {
+      auto adapter = model::LoadAdapter(adapter_folder, checkpoint->config);
       EXPECT_TRUE(adapter.ok()) << adapter.status();
       EXPECT_TRUE((*model)->ImportAdapter("job", adapter->config, adapter->tensors).ok());
       options.adapter = "job";
@@ -81,7 +91,7 @@ TEST_F(GenerationTest, AdapterCompletionsEqualInProcess) {
   ASSERT_TRUE(status.ok()) << status.error_message();
 
   const std::vector<std::string> prompts(request.prompts().begin(), request.prompts().end());
-  const auto expected = ExpectedCompletions(prompts, /*with_adapter=*/true, 24);
+  const auto expected = ExpectedCompletions(prompts, Fixture().adapter_folder, 24);
   ASSERT_EQ(response.completions_size(), 2);
   for (int i = 0; i < 2; ++i) {
     SCOPED_TRACE(absl::StrCat("prompt ", i));
@@ -103,10 +113,37 @@ TEST_F(GenerationTest, EmptyAdapterPathUsesBaseModel) {
   ASSERT_TRUE(status.ok()) << status.error_message();
 
   const std::vector<std::string> prompts(request.prompts().begin(), request.prompts().end());
-  const auto expected = ExpectedCompletions(prompts, /*with_adapter=*/false, 24);
+  const auto expected = ExpectedCompletions(prompts, "", 24);
   ASSERT_EQ(response.completions_size(), 2);
   EXPECT_EQ(response.completions(0), expected[0]);
   EXPECT_EQ(response.completions(1), expected[1]);
+}
+
+TEST_F(GenerationTest, MergedTeacherAdapterEqualsInProcess) {
+  auto request = Request();
+  request.set_adapter_path(Fixture().merged_adapter_folder);
+  grpc::ClientContext context;
+  reftune::v1::GenerateWithAdapterResponse response;
+  const grpc::Status status = stub_->GenerateWithAdapter(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  const std::vector<std::string> prompts(request.prompts().begin(), request.prompts().end());
+  const auto expected = ExpectedCompletions(prompts, Fixture().merged_adapter_folder, 24,
+                                            Fixture().teacher_root + "/teacher-a");
+  const auto unmerged = ExpectedCompletions(prompts, Fixture().merged_adapter_folder, 24);
+  ASSERT_EQ(response.completions_size(), 2);
+  EXPECT_EQ(response.completions(0), expected[0]);
+  EXPECT_EQ(response.completions(1), expected[1]);
+  // The merged teacher changes the output, so the comparison above can tell the two apart.
+  EXPECT_NE(expected, unmerged);
+  // The merge happened on a private copy: the shared base model keeps the checkpoint's weights.
+  auto base = server_->base_models().Acquire(Fixture().stories);
+  ASSERT_TRUE(base.ok()) << base.status();
+  auto checkpoint = LoadBaseCheckpoint(Fixture().stories);
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  const std::string key = "model.layers.0.self_attn.q_proj.weight";
+  EXPECT_TRUE(torch::equal((*base)->model()->NamedBaseWeights().at(key),
+                           checkpoint->weights.at(key)));
 }
 
 TEST_F(GenerationTest, RejectsBadRequests) {
