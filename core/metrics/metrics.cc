@@ -1,7 +1,5 @@
 #include "core/metrics/metrics.h"
 
-#include <exception>
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
@@ -98,16 +96,9 @@ std::vector<std::string> MetricFamilyNames() {
   return names;
 }
 
-absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartExposer(const std::string& bind_address,
-                                                                  const Metrics& metrics) {
-  try {
-    auto exposer = std::make_unique<prometheus::Exposer>(bind_address);
-    exposer->RegisterCollectable(metrics.registry);
-    return exposer;
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("failed to serve metrics on ", bind_address, ": ",
-                                               e.what(), "; choose a free port with the metrics address flag"));
-  }
+absl::StatusOr<std::unique_ptr<MetricsHttpServer>> StartExposer(const std::string& bind_address,
+                                                               const Metrics& metrics) {
+  return MetricsHttpServer::Start(bind_address, metrics.registry);
 }
 
 }  // namespace reftune::metrics

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/metrics/metrics_http_server.h"
 #include "prometheus/counter.h"
-#include "prometheus/exposer.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
@@ -57,10 +57,10 @@ struct Metrics {
 // alert rules against the exported names.
 std::vector<std::string> MetricFamilyNames();
 
-// Starts an HTTP exposer serving /metrics of `metrics` on `bind_address` ("127.0.0.1:9100").
+// Starts an HTTP server for /metrics of `metrics` on `bind_address` ("127.0.0.1:9100").
 // Fails with UNAVAILABLE when the port cannot be bound.
-absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartExposer(const std::string& bind_address,
-                                                                  const Metrics& metrics);
+absl::StatusOr<std::unique_ptr<MetricsHttpServer>> StartExposer(const std::string& bind_address,
+                                                               const Metrics& metrics);
 
 }  // namespace reftune::metrics
 

@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
   }
 
   reftune::metrics::Metrics metrics;
-  std::unique_ptr<prometheus::Exposer> exposer;
+  std::unique_ptr<reftune::metrics::MetricsHttpServer> exposer;
   if (!flags.metrics_listen.empty()) {
     auto started = reftune::metrics::StartExposer(flags.metrics_listen, metrics);
     if (!started.ok()) {

@@ -56,7 +56,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(GatewayServe
   gateway->port_ = started->port;
 
   if (!options.metrics_listen.empty()) {
-    absl::StatusOr<std::unique_ptr<prometheus::Exposer>> exposer =
+    absl::StatusOr<std::unique_ptr<reftune::metrics::MetricsHttpServer>> exposer =
         metrics::StartExposer(options.metrics_listen, *gateway->metrics_);
     if (!exposer.ok()) return Annotate(exposer.status(), "starting the metrics endpoint");
     gateway->exposer_ = std::move(*exposer);

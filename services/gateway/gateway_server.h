@@ -10,7 +10,7 @@
 #include "absl/time/time.h"
 #include "core/metrics/metrics.h"
 #include "core/store/database.h"
-#include "prometheus/exposer.h"
+#include "core/metrics/metrics_http_server.h"
 #include "services/common/grpc_server.h"
 #include "services/gateway/customer_service.h"
 #include "services/gateway/event_hub.h"
@@ -60,7 +60,7 @@ class GatewayServer {
   std::unique_ptr<CustomerServiceImpl> customer_;
   std::unique_ptr<OperatorServiceImpl> operator_;
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<reftune::metrics::MetricsHttpServer> exposer_;
   std::unique_ptr<StateSampler> sampler_;
   int port_ = 0;
   bool shut_down_ = false;

@@ -142,9 +142,9 @@ int main(int argc, char** argv) {
   }
 
   reftune::metrics::Metrics metrics;
-  std::unique_ptr<prometheus::Exposer> exposer;
+  std::unique_ptr<reftune::metrics::MetricsHttpServer> exposer;
   if (!metrics_listen.empty()) {
-    absl::StatusOr<std::unique_ptr<prometheus::Exposer>> started =
+    absl::StatusOr<std::unique_ptr<reftune::metrics::MetricsHttpServer>> started =
         reftune::metrics::StartExposer(metrics_listen, metrics);
     if (!started.ok()) {
       LOG(ERROR) << "cannot serve metrics on " << metrics_listen << ": " << started.status();
