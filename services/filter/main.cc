@@ -40,7 +40,7 @@ void AddFlags(CLI::App& app, Flags& flags) {
       ->capture_default_str();
   app.add_option("--database", flags.database,
                  "libpq connection string of the reftune database, for teachers and base models")
-      ->envname("REFTUNE_DATABASE");
+      ->envname("REFTUNE_DATABASE_URL");
   app.add_option("--teacher-root", flags.teacher_root,
                  "folder with one subfolder per teacher id (teacher files plus base_model.json)");
   app.add_option("--base-models", flags.base_models,
