@@ -21,7 +21,7 @@
 #include "core/method/finetune_pipeline.h"
 #include "core/method/teacher_pipeline.h"
 #include "core/model/checkpoint.h"
-#include "core/model/safetensors_torch.h"
+#include "core/model/adapter_io.h"
 #include "core/model/torch_threads.h"
 #include "services/cli/commands.h"
 
@@ -397,21 +397,13 @@ int RunFinetune(const FinetuneFlags& flags, const EvalFlags& eval_flags) {
   if (!flags.output.empty()) {
     auto tensors = (*loaded)->transformer->ExportAdapter(options.student.adapter_name);
     if (!tensors.ok()) return Fail("finetune", tensors.status());
-    std::filesystem::create_directories(flags.output);
-    const absl::Status written =
-        model::WriteTorchSafetensors(flags.output + "/adapter_model.safetensors", *tensors);
+    model::AdapterFiles adapter_files;
+    adapter_files.config = options.student.lora;
+    adapter_files.config.base_model_name_or_path = flags.common.model;
+    adapter_files.tensors = *std::move(tensors);
+    const absl::Status written = model::SaveAdapter(
+        flags.output, adapter_files, (*loaded)->transformer->config());
     if (!written.ok()) return Fail("finetune", written);
-    const model::LoraConfig& lora = options.student.lora;
-    std::ofstream(flags.output + "/adapter_config.json")
-        << nlohmann::json{{"peft_type", "LORA"},
-                          {"task_type", "CAUSAL_LM"},
-                          {"r", lora.r},
-                          {"lora_alpha", lora.lora_alpha},
-                          {"lora_dropout", lora.lora_dropout},
-                          {"target_modules", lora.target_modules},
-                          {"base_model_name_or_path", flags.common.model},
-                          {"bias", "none"}}
-               .dump(2);
     std::ofstream(flags.output + "/" + kStudentFile)
         << nlohmann::json{{"mode", flags.mode},
                           {"prompt_template", used_template.ToJson()},
@@ -457,15 +449,10 @@ int RunEval(const EvalCommandFlags& flags, const std::string& command) {
       if (merged.ok()) merged = (*loaded)->transformer->MergeAdapter("teacher");
       if (!merged.ok()) return Fail(command, merged);
     }
-    auto tensors = model::ReadTorchSafetensors(flags.adapter + "/adapter_model.safetensors");
-    if (!tensors.ok()) return Fail(command, tensors.status());
-    auto config = data::ReadJsonFile(flags.adapter + "/adapter_config.json");
-    if (!config.ok()) return Fail(command, config.status());
-    model::LoraConfig lora;
-    lora.r = config->value("r", 16);
-    lora.lora_alpha = config->value("lora_alpha", 32.0);
-    lora.target_modules = config->value("target_modules", lora.target_modules);
-    const absl::Status imported = (*loaded)->transformer->ImportAdapter("student", lora, *tensors);
+    auto adapter_files = model::LoadAdapter(flags.adapter, (*loaded)->transformer->config());
+    if (!adapter_files.ok()) return Fail(command, adapter_files.status());
+    const absl::Status imported = (*loaded)->transformer->ImportAdapter(
+        "student", adapter_files->config, adapter_files->tensors);
     if (!imported.ok()) return Fail(command, imported);
     adapter = "student";
   }
