@@ -113,9 +113,9 @@ export REFTUNE_API_KEY=$customer_key
 train_id=$("$cli" upload "$demo_dir/data/sst2_poisoned.jsonl" --json | json "['id']")
 eval_id=$("$cli" upload "$demo_dir/data/sst2_eval.jsonl" --json | json "['id']")
 ref_job=$("$cli" jobs create --dataset "$train_id" --validation-dataset "$eval_id" \
-  --base-model stories260K --mode ref-teacher --request-id demo-ref-teacher --json | json "['id']")
+  --base-model stories260K --mode ref-teacher --skip-overlong --request-id demo-ref-teacher --json | json "['id']")
 sft_job=$("$cli" jobs create --dataset "$train_id" --validation-dataset "$eval_id" \
-  --base-model stories260K --mode sft --request-id demo-sft --json | json "['id']")
+  --base-model stories260K --mode sft --skip-overlong --request-id demo-sft --json | json "['id']")
 "$cli" jobs watch "$ref_job"
 "$cli" jobs watch "$sft_job"
 
