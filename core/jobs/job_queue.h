@@ -23,7 +23,7 @@ struct JobQueueOptions {
   int reap_batch_size = 100;
 };
 
-// What a heartbeat found.
+// Result of a heartbeat.
 struct LeaseStatus {
   JobState state = JobState::kQueued;
   // True once a cancel was requested: the worker stops and moves the job to CANCELLED.

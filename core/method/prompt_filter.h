@@ -28,7 +28,7 @@ struct FilterDecision {
 struct PromptFilterOptions {
   // Name under which the teacher adapter is installed in the model (it must already be there).
   std::string adapter = "teacher";
-  // Overrides the teacher's threshold when set (for example the paper's 0.9).
+  // Overrides the teacher's threshold when set (for example 0.9, the value Ham et al. used for Llama models).
   std::optional<double> threshold;
   // Prompts per forward pass.
   int64_t batch_size = 64;

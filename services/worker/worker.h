@@ -37,7 +37,7 @@ struct WorkerOptions {
   StageOptions stages;
 };
 
-// How Run ended a job, for logs and tests.
+// Outcome of a job that Run ran, for logs and tests.
 enum class JobOutcome { kSucceeded, kFailed, kCancelled, kReleased, kLeaseLost };
 
 // Not thread-safe: Run and RunClaimedJob belong to one thread. `shutdown` may be set from a signal
