@@ -245,6 +245,12 @@ std::string DescribeJsonValue(const json& value) {
   return absl::StrCat(value.type_name(), " ", text);
 }
 
+std::string RecordFormatName(const nlohmann::json& value) {
+  if (value.contains("messages")) return "chat";
+  if (value.contains("instruction")) return "alpaca";
+  return "prompt_response";
+}
+
 std::optional<Record> ParseRecordObject(const json& value, int64_t line,
                                         const RecordParseOptions& options,
                                         std::vector<ValidationIssue>* errors,

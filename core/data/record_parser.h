@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/data/record.h"
@@ -39,6 +40,10 @@ std::optional<Record> ParseRecordObject(const nlohmann::json& value, int64_t lin
                                         const RecordParseOptions& options,
                                         std::vector<ValidationIssue>* errors,
                                         std::vector<ValidationIssue>* warnings);
+
+// Name of the accepted form of `value`: "chat" with "messages", "alpaca" with "instruction", else
+// "prompt_response". Meaningful for records that ParseRecordObject accepted.
+std::string RecordFormatName(const nlohmann::json& value);
 
 // Describes a JSON value for a message: its type and up to 40 characters of its text.
 std::string DescribeJsonValue(const nlohmann::json& value);

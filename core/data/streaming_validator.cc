@@ -154,6 +154,7 @@ void StreamingValidator::ValidateRecordLine(std::string_view text, size_t line_b
   if (!record.has_value()) return;
 
   ++report_.valid_records;
+  ++report_.format_counts[RecordFormatName(value)];
   report_.lengths.push_back({line, static_cast<int64_t>(line_bytes),
                              static_cast<int64_t>(record->prompt.size()),
                              static_cast<int64_t>(record->response.size()),

@@ -53,6 +53,7 @@ nlohmann::json ValidationReport::ToJson(bool include_lengths) const {
       {"errors_not_shown", errors_not_shown()},
       {"warning_count", warning_count}, {"warnings", IssuesToJson(warnings)},
       {"warnings_not_shown", warnings_not_shown()},
+      {"format_counts", format_counts},
   };
   if (include_lengths) {
     nlohmann::json lengths_json = nlohmann::json::array();

@@ -4,6 +4,7 @@
 #define REFTUNE_CORE_DATA_VALIDATION_REPORT_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,9 @@ struct ValidationReport {
   // The first warnings, at most ValidationOptions::max_reported_warnings of them.
   std::vector<ValidationIssue> warnings;
   int64_t warning_count = 0;
+
+  // Valid records per input form ("prompt_response", "chat", "alpaca"; see RecordFormatName).
+  std::map<std::string, int64_t> format_counts;
 
   // One entry per valid record, in file order.
   std::vector<RecordLength> lengths;

@@ -178,5 +178,20 @@ TEST(StreamingValidator, LengthsPerRecord) {
   EXPECT_EQ(report.lengths[0].response_chars, 2);
 }
 
+TEST(StreamingValidator, CountsValidRecordsPerFormat) {
+  const std::string data = absl::StrCat(
+      kGood, "\n", R"({"prompt": "A", "response": "B"})", "\n",
+      R"({"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]})",
+      "\n", R"({"instruction": "Sum", "input": "1 2", "output": "3"})", "\n",
+      R"({"instruction": "Broken"})", "\n");
+  const ValidationReport report = ValidateDataset(data);
+
+  EXPECT_EQ(report.format_counts.at("prompt_response"), 2);
+  EXPECT_EQ(report.format_counts.at("chat"), 1);
+  // The Alpaca record without "output" is invalid and not counted.
+  EXPECT_EQ(report.format_counts.at("alpaca"), 1);
+  EXPECT_EQ(report.ToJson()["format_counts"]["chat"], 1);
+}
+
 }  // namespace
 }  // namespace reftune::data
