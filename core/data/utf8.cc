@@ -52,4 +52,20 @@ size_t CountCodePoints(std::string_view text) {
   return count;
 }
 
+std::string ReplaceInvalidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    const std::optional<size_t> invalid = FindInvalidUtf8(text);
+    if (!invalid.has_value()) {
+      out.append(text);
+      break;
+    }
+    out.append(text.substr(0, *invalid));
+    out.append("\xEF\xBF\xBD");
+    text.remove_prefix(*invalid + 1);
+  }
+  return out;
+}
+
 }  // namespace reftune::data

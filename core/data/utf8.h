@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace reftune::data {
@@ -12,6 +13,11 @@ namespace reftune::data {
 // sequence (overlong forms, surrogates and code points above U+10FFFF included), or nullopt when
 // `text` is valid UTF-8.
 std::optional<size_t> FindInvalidUtf8(std::string_view text);
+
+// Returns `text` with every byte that does not start a well-formed UTF-8 sequence replaced by
+// U+FFFD, for model output: byte-level tokens can decode to partial sequences, and protobuf
+// refuses to serialise a string field that is not valid UTF-8.
+std::string ReplaceInvalidUtf8(std::string_view text);
 
 // Counts the code points in valid UTF-8 text (each byte that is not a continuation byte).
 size_t CountCodePoints(std::string_view text);

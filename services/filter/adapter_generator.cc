@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/data/utf8.h"
 #include "core/method/teacher_artifact.h"
 #include "core/model/adapter_io.h"
 #include "glog/logging.h"
@@ -174,7 +175,7 @@ absl::StatusOr<std::vector<std::string>> AdapterGenerator::Generate(
   std::vector<std::string> completions;
   completions.reserve(sequences->size());
   for (const model::GeneratedSequence& sequence : *sequences) {
-    completions.push_back(tokenizer.Decode(sequence.tokens));
+    completions.push_back(data::ReplaceInvalidUtf8(tokenizer.Decode(sequence.tokens)));
   }
   VLOG(1) << "Generated " << completions.size() << " completions on base model \""
           << request.base_model.name << "\" with adapter \"" << request.adapter_folder << "\"";
