@@ -1,9 +1,11 @@
 #include "services/common/status_conversion.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/types/optional.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -19,6 +21,35 @@ absl::Status WithBadRequest(absl::Status status, const std::vector<FieldViolatio
   }
   status.SetPayload(kBadRequestTypeUrl, absl::Cord(bad_request.SerializeAsString()));
   return status;
+}
+
+absl::Status InvalidArgumentWithViolations(const std::string& summary,
+                                           const std::vector<FieldViolation>& violations,
+                                           int64_t problem_count) {
+  constexpr size_t kDetailBudgetBytes = 3072;
+  constexpr size_t kMessageBudgetBytes = 1024;
+  constexpr size_t kMaxDescriptionBytes = 300;
+
+  std::vector<FieldViolation> listed;
+  std::string message = summary;
+  size_t detail_bytes = 0;
+  for (const FieldViolation& violation : violations) {
+    FieldViolation cut{violation.field, violation.description.substr(0, kMaxDescriptionBytes)};
+    detail_bytes += cut.field.size() + cut.description.size() + 8;
+    if (detail_bytes > kDetailBudgetBytes) break;
+    const std::string line = absl::StrCat("\n", cut.field, ": ", cut.description);
+    if (message.size() + line.size() <= summary.size() + kMessageBudgetBytes) {
+      absl::StrAppend(&message, line);
+    }
+    listed.push_back(std::move(cut));
+  }
+  const int64_t not_listed =
+      std::max<int64_t>(problem_count, static_cast<int64_t>(violations.size())) -
+      static_cast<int64_t>(listed.size());
+  if (not_listed > 0) {
+    listed.push_back({"(more)", absl::StrCat(not_listed, " more problems not shown")});
+  }
+  return WithBadRequest(absl::InvalidArgumentError(message), listed);
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {

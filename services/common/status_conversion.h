@@ -3,6 +3,7 @@
 #ifndef REFTUNE_SERVICES_COMMON_STATUS_CONVERSION_H_
 #define REFTUNE_SERVICES_COMMON_STATUS_CONVERSION_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,15 @@ inline constexpr char kBadRequestTypeUrl[] = "type.googleapis.com/google.rpc.Bad
 
 // Returns `status` with a google.rpc.BadRequest payload listing `violations`.
 absl::Status WithBadRequest(absl::Status status, const std::vector<FieldViolation>& violations);
+
+// Returns INVALID_ARGUMENT for `problem_count` problems (at least violations.size()): the message
+// is `summary` followed by the first violations, one per line, up to 1 KiB, and a BadRequest lists
+// the violations up to a 3 KiB budget, then a last violation with field "(more)" counting the
+// rest. gRPC clients reject response metadata over 8 KiB by default, and the message and the
+// details of an error both travel in it, so a long list must be cut.
+absl::Status InvalidArgumentWithViolations(const std::string& summary,
+                                           const std::vector<FieldViolation>& violations,
+                                           int64_t problem_count);
 
 // Converts an absl::Status to a grpc::Status with the same code and message. Payloads stored under
 // type.googleapis.com URLs become google.protobuf.Any details of a serialised google.rpc.Status.

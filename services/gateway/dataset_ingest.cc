@@ -42,36 +42,15 @@ absl::Status CheckExpectations(const IngestExpectations& expectations) {
 }  // namespace
 
 absl::Status ReportToStatus(const data::ValidationReport& report) {
-  // gRPC clients reject trailing metadata over 8 KiB by default, and the status message and
-  // details travel there, so the listing stops at a byte budget and the rest is counted.
-  constexpr size_t kDetailBudgetBytes = 4096;
-  constexpr size_t kMessageLines = 5;
-  constexpr size_t kMaxDescriptionBytes = 300;
-
   std::vector<services::FieldViolation> violations;
-  std::vector<std::string> message_lines;
-  size_t detail_bytes = 0;
   for (const data::ValidationIssue& issue : report.errors) {
-    services::FieldViolation violation{absl::StrCat("line ", issue.line, ": ", issue.field),
-                                       issue.message.substr(0, kMaxDescriptionBytes)};
-    detail_bytes += violation.field.size() + violation.description.size() + 8;
-    if (detail_bytes > kDetailBudgetBytes) break;
-    if (message_lines.size() < kMessageLines) {
-      message_lines.push_back(absl::StrCat(violation.field, ": ", violation.description));
-    }
-    violations.push_back(std::move(violation));
+    violations.push_back({absl::StrCat("line ", issue.line, ": ", issue.field), issue.message});
   }
-  const int64_t not_shown = report.error_count - static_cast<int64_t>(violations.size());
-  if (not_shown > 0) {
-    violations.push_back({"(more)", absl::StrCat(not_shown, " more problems not shown")});
-  }
-  return services::WithBadRequest(
-      absl::InvalidArgumentError(absl::StrCat(
-          "dataset rejected with ", report.error_count, " problem(s) in ", report.records,
-          " record(s), and nothing was stored. The google.rpc.BadRequest detail lists them by "
-          "line; the first:\n",
-          absl::StrJoin(message_lines, "\n"))),
-      violations);
+  return services::InvalidArgumentWithViolations(
+      absl::StrCat("dataset rejected with ", report.error_count, " problem(s) in ", report.records,
+                   " record(s), and nothing was stored. The google.rpc.BadRequest detail lists "
+                   "them by line; the first:"),
+      violations, report.error_count);
 }
 
 absl::StatusOr<std::unique_ptr<DatasetIngest>> DatasetIngest::Begin(

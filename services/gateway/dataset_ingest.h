@@ -64,7 +64,7 @@ class DatasetIngest {
 
 // Converts the errors of an invalid report to INVALID_ARGUMENT with one BadRequest violation per
 // listed problem (field "line N: <field>") and a last one, field "(more)", counting the problems
-// not listed. The listing stops at about 4 KiB so the status fits gRPC's metadata limit.
+// not listed. The listing stops at about 3 KiB (see InvalidArgumentWithViolations).
 absl::Status ReportToStatus(const data::ValidationReport& report);
 
 }  // namespace reftune::gateway

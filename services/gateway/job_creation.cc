@@ -61,14 +61,8 @@ absl::StatusOr<std::vector<int64_t>> CheckTokenLengths(GatewayContext& context,
     for (const OverlongRecord& record : overlong) lines.push_back(record.line);
     return lines;
   }
-  const size_t cap = context.options.validation.max_reported_errors;
   std::vector<FieldViolation> violations;
   for (const OverlongRecord& record : overlong) {
-    if (violations.size() == cap) {
-      violations.push_back({"(more)", absl::StrCat(overlong.size() - cap,
-                                                   " more overlong records not shown")});
-      break;
-    }
     violations.push_back({absl::StrCat("line ", record.line, ": (record)"),
                           absl::StrCat("record is ", record.tokens,
                                        " tokens, over max_seq_len ", limits.max_seq_len,

@@ -202,12 +202,9 @@ nlohmann::json MessageToJsonObject(const google::protobuf::Message& message) {
 
 absl::Status ViolationsToStatus(const std::string& what, const Violations& violations) {
   if (violations.empty()) return absl::OkStatus();
-  std::vector<std::string> lines;
-  for (const FieldViolation& violation : violations) lines.push_back(violation.description);
-  return services::WithBadRequest(
-      absl::InvalidArgumentError(absl::StrCat(what, " has ", violations.size(),
-                                              " invalid field(s):\n", absl::StrJoin(lines, "\n"))),
-      violations);
+  return services::InvalidArgumentWithViolations(
+      absl::StrCat(what, " has ", violations.size(), " invalid field(s):"), violations,
+      static_cast<int64_t>(violations.size()));
 }
 
 }  // namespace reftune::gateway
