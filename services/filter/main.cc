@@ -19,6 +19,7 @@ struct Flags {
   std::string listen = "127.0.0.1:50052";
   std::string tls_cert;
   std::string tls_key;
+  bool allow_insecure_remote = false;
   std::string metrics_listen;
   std::string database;
   std::string teacher_root;
@@ -31,12 +32,21 @@ struct Flags {
 
 void AddFlags(CLI::App& app, Flags& flags) {
   app.add_option("--listen", flags.listen, "gRPC address host:port; port 0 picks a free port")
+      ->envname("REFTUNE_LISTEN")
       ->capture_default_str();
-  app.add_option("--tls-cert", flags.tls_cert, "PEM certificate chain; plaintext when unset");
-  app.add_option("--tls-key", flags.tls_key, "PEM private key of --tls-cert");
+  app.add_option("--tls-cert", flags.tls_cert,
+                 "PEM certificate chain; plaintext when unset, which is allowed only on loopback")
+      ->envname("REFTUNE_TLS_CERT");
+  app.add_option("--tls-key", flags.tls_key, "PEM private key of --tls-cert")
+      ->envname("REFTUNE_TLS_KEY");
+  app.add_flag("--allow-insecure-remote", flags.allow_insecure_remote,
+               "serve plaintext gRPC on a non-loopback address; only inside a private network or "
+               "behind a TLS-terminating proxy")
+      ->envname("REFTUNE_ALLOW_INSECURE_REMOTE");
   app.add_option("--metrics-listen", flags.metrics_listen,
                  "host:port of the Prometheus /metrics endpoint, e.g. 127.0.0.1:9103; empty "
                  "disables it")
+      ->envname("REFTUNE_METRICS_LISTEN")
       ->capture_default_str();
   app.add_option("--database", flags.database,
                  "libpq connection string of the reftune database, for teachers and base models")
@@ -117,6 +127,7 @@ int main(int argc, char** argv) {
   options.grpc.listen_address = flags.listen;
   options.grpc.tls_cert_file = flags.tls_cert;
   options.grpc.tls_key_file = flags.tls_key;
+  options.grpc.allow_insecure_remote = flags.allow_insecure_remote;
   options.database = database.get();
   options.teacher_root = flags.teacher_root;
   options.base_models_file = flags.base_models;

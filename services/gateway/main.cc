@@ -44,6 +44,10 @@ void AddServeFlags(CLI::App& app, ServeFlags* flags) {
       ->envname("REFTUNE_TLS_CERT");
   app.add_option("--tls-key", options.grpc.tls_key_file, "PEM private key of --tls-cert")
       ->envname("REFTUNE_TLS_KEY");
+  app.add_flag("--allow-insecure-remote", options.grpc.allow_insecure_remote,
+               "serve plaintext gRPC on a non-loopback address; only inside a private network or "
+               "behind a TLS-terminating proxy")
+      ->envname("REFTUNE_ALLOW_INSECURE_REMOTE");
   app.add_option("--artifact-root", options.gateway.artifact_root,
                  "folder of datasets and job outputs, shared with the workers")
       ->envname("REFTUNE_ARTIFACT_ROOT")
@@ -138,6 +142,24 @@ int RunBootstrap(const std::string& connection_string, bool force_new_key) {
   return EXIT_SUCCESS;
 }
 
+// Applies the pending schema migrations and exits, for a migration step that runs before the
+// new binaries roll out.
+int RunMigrate(const std::string& connection_string) {
+  reftune::store::DatabaseOptions options;
+  options.connection_string = connection_string;
+  options.apply_migrations = false;
+  absl::StatusOr<std::unique_ptr<reftune::store::Database>> database =
+      reftune::store::Database::Open(options);
+  absl::StatusOr<int> applied =
+      database.ok() ? (*database)->Migrate() : absl::StatusOr<int>(database.status());
+  if (!applied.ok()) {
+    std::cerr << "reftune-gateway migrate: " << applied.status().message() << "\n";
+    return EXIT_FAILURE;
+  }
+  std::cout << "schema is current; " << *applied << " migration(s) applied\n";
+  return EXIT_SUCCESS;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -150,7 +172,9 @@ int main(int argc, char** argv) {
 
   app.footer(
       "Bootstrap: reftune-gateway bootstrap --database ... [--force-new-key] creates the "
-      "operator tenant and prints its first operator key once.");
+      "operator tenant and prints its first operator key once.\n"
+      "Migrate: reftune-gateway migrate --database ... applies pending schema migrations and "
+      "exits.");
 
   try {
     // "bootstrap" has its own flags, none of the serving ones, so it gets its own parser.
@@ -168,6 +192,17 @@ int main(int argc, char** argv) {
         return bootstrap_app.exit(error);
       }
       return RunBootstrap(bootstrap_database, force_new_key);
+    }
+    if (argc > 1 && std::string(argv[1]) == "migrate") {
+      std::string migrate_database;
+      CLI::App migrate_app{"reftune-gateway migrate: apply pending schema migrations and exit"};
+      AddDatabaseFlag(migrate_app, &migrate_database);
+      try {
+        migrate_app.parse(argc - 1, argv + 1);
+      } catch (const CLI::ParseError& error) {
+        return migrate_app.exit(error);
+      }
+      return RunMigrate(migrate_database);
     }
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

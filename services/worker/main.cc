@@ -18,6 +18,7 @@
 #include "glog/logging.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "services/common/grpc_server.h"
 #include "services/worker/worker.h"
 
 namespace {
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
   int64_t checkpoint_interval = 0;
   int intra_op_threads = 0;
   std::string metrics_listen;
+  std::string health_listen;
   int64_t max_jobs = 0;
   std::string kinds = "finetune,teacher";
   int64_t max_harmful_eval_prompts = 0;
@@ -86,7 +88,11 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-listen", metrics_listen,
                  "address of the Prometheus /metrics endpoint, e.g. 127.0.0.1:9102; empty "
                  "serves none")
-      ->envname("REFTUNE_WORKER_METRICS_LISTEN");
+      ->envname("REFTUNE_METRICS_LISTEN");
+  app.add_option("--health-listen", health_listen,
+                 "host:port of a plaintext grpc.health.v1 server for liveness probes, e.g. "
+                 "0.0.0.0:50053; empty serves none")
+      ->envname("REFTUNE_HEALTH_LISTEN");
   app.add_option("--max-jobs", max_jobs, "exit after this many jobs; 0 runs until SIGTERM")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
@@ -154,6 +160,22 @@ int main(int argc, char** argv) {
     LOG(INFO) << "metrics on http://" << metrics_listen << "/metrics";
   }
 
+  // The health server carries no other service, so plaintext is allowed on any address.
+  reftune::services::StartedServer health;
+  if (!health_listen.empty()) {
+    reftune::services::GrpcServerOptions health_options;
+    health_options.listen_address = health_listen;
+    health_options.allow_insecure_remote = true;
+    absl::StatusOr<reftune::services::StartedServer> started =
+        reftune::services::StartGrpcServer(health_options, {}, &metrics);
+    if (!started.ok()) {
+      LOG(ERROR) << "cannot serve health checks on " << health_listen << ": " << started.status();
+      return 1;
+    }
+    health = *std::move(started);
+    LOG(INFO) << "grpc.health.v1 on " << health_listen;
+  }
+
   reftune::store::JobStore job_store(db->get());
   reftune::jobs::JobQueueOptions queue_options;
   queue_options.lease_duration = absl::Seconds(lease_seconds);
@@ -194,6 +216,7 @@ int main(int argc, char** argv) {
     LOG(ERROR) << "worker " << worker_id << " stopped: " << status;
     return 1;
   }
+  if (health.server != nullptr) health.server->Shutdown();
   LOG(INFO) << "reftune-worker " << worker_id << " exiting";
   return 0;
 }
