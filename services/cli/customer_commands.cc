@@ -147,6 +147,7 @@ void AddCustomerCommands(CLI::App& app, int* exit_code) {
   AddUpload(app, exit_code);
   AddDatasets(app, exit_code);
   AddCustomerJobCommands(app, exit_code);
+  AddCustomerModelCommands(app, exit_code);
 }
 
 }  // namespace reftune::cli

@@ -62,7 +62,8 @@ void PrintEvent(const v1::JobEvent& event, bool terminal) {
   } else {
     std::cout << event.message();
   }
-  std::cout << "\n";
+  // Flushed per event, so that a log file or pipe shows each event when it happens.
+  std::cout << std::endl;
 }
 
 struct CreateFlags {
@@ -155,7 +156,12 @@ int RunWatch(const Common& common, const std::string& job_id) {
     v1::JobState last = v1::JOB_STATE_UNSPECIFIED;
     while (reader->Read(&event)) {
       if (event.has_state_change()) last = event.state_change().to();
-      common.json ? PrintJson(event) : PrintEvent(event, terminal);
+      if (common.json) {
+        PrintJson(event);
+        std::cout.flush();
+      } else {
+        PrintEvent(event, terminal);
+      }
     }
     const grpc::Status status = reader->Finish();
     if (!status.ok()) return PrintRpcError("jobs watch", status);

@@ -42,6 +42,8 @@ int WithStub(const std::string& command, const ClientOptions& options, Body body
 // The `jobs`, `screening-report`, `download` and `base-models` subcommands
 // (customer_job_commands.cc).
 void AddCustomerJobCommands(CLI::App& app, int* exit_code);
+// The `screen` and `generate` subcommands (customer_model_commands.cc).
+void AddCustomerModelCommands(CLI::App& app, int* exit_code);
 
 // A client context with `authorization: Bearer <api key>` and a deadline of `timeout_seconds`
 // (0: none).

@@ -189,7 +189,10 @@ int RunFilterScore(const FilterFlags& flags, const std::string& command) {
   const absl::Status installed =
       method::InstallTeacherAdapter((*loaded)->transformer, *teacher, "teacher");
   if (!installed.ok()) return Fail(command, installed);
-  auto records = data::ReadRecordsFile(flags.input);
+  // Only prompts are scored, so prompt-only files such as evaluation prompt sets are accepted.
+  data::RecordParseOptions prompts_only;
+  prompts_only.require_response = false;
+  auto records = data::ReadRecordsFile(flags.input, prompts_only);
   if (!records.ok()) return Fail(command, records.status());
 
   method::PromptFilterOptions options;
@@ -294,7 +297,10 @@ absl::Status RunEvaluations(LoadedModel& loaded, const data::PromptTemplate& pro
           "judge recognises");
     }
     REFTUNE_ASSIGN_OR_RETURN(auto judge, eval::RefusalJudge::FromAlignmentFile(flags.judge_alignment));
-    REFTUNE_ASSIGN_OR_RETURN(auto records, data::ReadRecordsFile(flags.harmful_prompts));
+    data::RecordParseOptions prompts_only;
+    prompts_only.require_response = false;
+    REFTUNE_ASSIGN_OR_RETURN(auto records,
+                             data::ReadRecordsFile(flags.harmful_prompts, prompts_only));
     REFTUNE_ASSIGN_OR_RETURN(
         auto evaluation,
         eval::EvaluateHarmfulScore(loaded.transformer, *loaded.checkpoint.tokenizer,
