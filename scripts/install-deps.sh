@@ -19,6 +19,8 @@ packages=(
   libgtest-dev libgmock-dev
   # Python clients and the eager PyTorch reference benchmark (run with /usr/bin/python3).
   python3-grpcio python3-grpc-tools python3-torch python3-numpy
+  # Offline checks of the deployment files: docker-compose config, promtool, YAML parsing.
+  docker-compose prometheus python3-yaml
 )
 
 missing=()

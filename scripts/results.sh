@@ -18,7 +18,7 @@ WORK="${WORK:-/tmp/reftune-results}"
 THREADS="${THREADS:-2}"
 SEEDS="${SEEDS:-0 1 2}"
 PS="${PS:-0 0.1 0.3 0.5}"
-MODES="${MODES:-SFT ALIGNED_SFT REF_TEACHER FILTER_ONLY DISTILL_ONLY}"
+MODES="${MODES:-SFT REF_TEACHER ALIGNED_SFT FILTER_ONLY DISTILL_ONLY}"
 USER_ROWS="${USER_ROWS:-1000}"
 HARMFUL_EVAL="${HARMFUL_EVAL:-100}"
 TASK_EVAL="${TASK_EVAL:-500}"
@@ -42,7 +42,7 @@ build_data() {
   done
 }
 
-has_cell() { grep -q "\"cell\":\"$1\"" "$CELLS"; }
+has_cell() { grep -qF "\"cell\": \"$1\"" "$CELLS"; }
 
 # Appends one JSON line: the command's --json output plus the cell name and wall seconds.
 record_cell() {
@@ -55,6 +55,18 @@ record_cell() {
       "$output" "$cell" "$start" "$end" >> "$CELLS"
 }
 
+finetune_cell() {
+  local mode="$1" p="$2" seed="$3"
+  has_cell "finetune/$mode/$p/$seed" || record_cell "finetune/$mode/$p/$seed" \
+      "$REFTUNE" finetune "${MODEL[@]}" --mode "$mode" --teacher "$WORK/teachers/seed$seed" \
+      --train "$DATA/sst2_p$p.jsonl" --alignment "$DATA/alignment.jsonl" --seed "$seed" \
+      --soft-label-cache "$WORK/softlabels" \
+      --eval-harmful "$DATA/harmful.jsonl" --judge-alignment "$DATA/alignment.jsonl" \
+      --eval-task sst2 --eval-task-file "$DATA/sst2_eval.jsonl"
+}
+
+# Seeds are the innermost loop of the finetunes, so a grid stopped early still has every seed of
+# the rows it reached; MODES lists the main rows before the ablations.
 run_grid() {
   build_data
   for seed in $SEEDS; do
@@ -66,13 +78,12 @@ run_grid() {
     for p in $PS; do
       has_cell "filter/sst2_p$p/$seed" || record_cell "filter/sst2_p$p/$seed" \
           "$REFTUNE" eval filter "${MODEL[@]}" --teacher "$teacher" --input "$DATA/sst2_p$p.jsonl"
-      for mode in $MODES; do
-        has_cell "finetune/$mode/$p/$seed" || record_cell "finetune/$mode/$p/$seed" \
-            "$REFTUNE" finetune "${MODEL[@]}" --mode "$mode" --teacher "$teacher" \
-            --train "$DATA/sst2_p$p.jsonl" --alignment "$DATA/alignment.jsonl" --seed "$seed" \
-            --soft-label-cache "$WORK/softlabels" \
-            --eval-harmful "$DATA/harmful.jsonl" --judge-alignment "$DATA/alignment.jsonl" \
-            --eval-task sst2 --eval-task-file "$DATA/sst2_eval.jsonl"
+    done
+  done
+  for mode in $MODES; do
+    for p in $PS; do
+      for seed in $SEEDS; do
+        finetune_cell "$mode" "$p" "$seed"
       done
     done
   done
