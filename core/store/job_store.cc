@@ -126,7 +126,8 @@ absl::StatusOr<JobRecord> JobStore::GetJobForWorker(const std::string& job_id) {
 }
 
 absl::StatusOr<Page<JobRecord>> JobStore::ListJobs(const std::string& tenant_id,
-                                                   const PageRequest& page) {
+                                                   const PageRequest& page,
+                                                   std::optional<jobs::JobState> state) {
   absl::StatusOr<int> page_size = ResolvePageSize(page.page_size);
   if (!page_size.ok()) return page_size.status();
   std::optional<TimeIdCursor> after;
@@ -141,6 +142,8 @@ absl::StatusOr<Page<JobRecord>> JobStore::ListJobs(const std::string& tenant_id,
     after_micros = absl::StrCat(after->created_at_micros);
     after_id = after->id;
   }
+  std::optional<std::string> state_name;
+  if (state.has_value()) state_name = std::string(jobs::JobStateName(*state));
 
   return database_->TransactFor<Page<JobRecord>>(
       absl::StrCat("list jobs of tenant ", tenant_id),
@@ -148,8 +151,10 @@ absl::StatusOr<Page<JobRecord>> JobStore::ListJobs(const std::string& tenant_id,
         pqxx::result rows = txn.exec_params(
             "SELECT " + JobColumns() + " FROM jobs WHERE tenant_id = $1 AND ($2::bigint IS NULL OR (" +
                 kCreatedAtMicros + ", id) < ($2::bigint, $3::text)) "
+                "AND ($5::text IS NULL OR state = $5) "
                 "ORDER BY created_at DESC, id DESC LIMIT $4",
-            tenant_id, NullableParam(after_micros), NullableParam(after_id), *page_size + 1);
+            tenant_id, NullableParam(after_micros), NullableParam(after_id), *page_size + 1,
+            NullableParam(state_name));
         return CollectPage<JobRecord>(rows, *page_size, JobRecordFromRow, [](const JobRecord& last) {
           return EncodeTimeIdCursor({absl::ToUnixMicros(last.created_at), last.id});
         });

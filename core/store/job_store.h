@@ -60,8 +60,9 @@ class JobStore {
   // Reads any tenant's job, for workers and operators.
   absl::StatusOr<JobRecord> GetJobForWorker(const std::string& job_id);
 
-  // The tenant's jobs, newest first.
-  absl::StatusOr<Page<JobRecord>> ListJobs(const std::string& tenant_id, const PageRequest& page);
+  // The tenant's jobs, newest first; only those in `state` when it is set.
+  absl::StatusOr<Page<JobRecord>> ListJobs(const std::string& tenant_id, const PageRequest& page,
+                                           std::optional<jobs::JobState> state = std::nullopt);
 
   // The job's events in sequence order, oldest first.
   absl::StatusOr<Page<JobEvent>> ListJobEvents(const std::string& tenant_id,

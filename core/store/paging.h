@@ -14,7 +14,7 @@ namespace reftune::store {
 // Page size used when a request leaves page_size at 0.
 inline constexpr int kDefaultPageSize = 50;
 // Larger page sizes are lowered to this one.
-inline constexpr int kMaxPageSize = 500;
+inline constexpr int kMaxPageSize = 1000;
 
 struct PageRequest {
   // Items per page: 0 means kDefaultPageSize, values above kMaxPageSize are lowered to it,

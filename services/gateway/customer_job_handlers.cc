@@ -58,11 +58,8 @@ grpc::Status CustomerServiceImpl::ListJobs(grpc::ServerContext* context,
     }
     store::PageRequest page{request->page_size(), request->page_token()};
     REFTUNE_ASSIGN_OR_RETURN(store::Page<store::JobRecord> listed,
-                             context_->jobs.ListJobs(principal.tenant_id, page));
-    // NOTE: the state filter applies to each fetched page, so a filtered page may hold fewer
-    // than page_size jobs (even none) while next_page_token is still set.
+                             context_->jobs.ListJobs(principal.tenant_id, page, state));
     for (const store::JobRecord& record : listed.items) {
-      if (state.has_value() && record.state != *state) continue;
       REFTUNE_ASSIGN_OR_RETURN(*response->add_jobs(), BuildJobView(*context_, record));
     }
     response->set_next_page_token(listed.next_page_token);

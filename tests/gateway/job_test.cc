@@ -163,6 +163,30 @@ TEST_F(JobTest, ListJobsPagesThroughAll) {
   EXPECT_THAT(request_ids, ElementsAre("r2", "r1", "r0"));
 }
 
+TEST_F(JobTest, ListJobsFiltersStateBeforePaging) {
+  // Newest first: r3 and r1 stay queued, r2 and r0 are cancelled.
+  for (int i = 0; i < 4; ++i) {
+    v1::Job job;
+    ASSERT_TRUE(Create(SftJob(dataset_.id(), absl::StrCat("r", i)), &job).ok());
+    if (i % 2 == 0) {
+      v1::CancelJobRequest cancel;
+      cancel.set_job_id(job.id());
+      v1::Job cancelled;
+      ASSERT_TRUE(customer_->CancelJob(CallWith(tenant_.secret).get(), cancel, &cancelled).ok());
+    }
+  }
+  v1::ListJobsRequest request;
+  request.set_state(v1::JOB_STATE_QUEUED);
+  request.set_page_size(2);
+  v1::ListJobsResponse response;
+  ASSERT_TRUE(customer_->ListJobs(CallWith(tenant_.secret).get(), request, &response).ok());
+
+  ASSERT_EQ(response.jobs_size(), 2);
+  EXPECT_EQ(response.jobs(0).request_id(), "r3");
+  EXPECT_EQ(response.jobs(1).request_id(), "r1");
+  EXPECT_TRUE(response.next_page_token().empty());
+}
+
 TEST_F(JobTest, RefTeacherNeedsActiveTeacher) {
   v1::CreateJobRequest request = SftJob(dataset_.id(), "r1");
   request.set_safety_mode(v1::SAFETY_MODE_REF_TEACHER);
