@@ -69,6 +69,16 @@ absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
   return content.str();
 }
 
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ClientCredentials(
+    const std::string& ca_file) {
+  if (ca_file.empty()) return grpc::InsecureChannelCredentials();
+  absl::StatusOr<std::string> ca = ReadTextFile(ca_file);
+  if (!ca.ok()) return ca.status();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = *std::move(ca);
+  return grpc::SslCredentials(ssl);
+}
+
 absl::StatusOr<StartedServer> StartGrpcServer(const GrpcServerOptions& options,
                                               const std::vector<grpc::Service*>& services,
                                               metrics::Metrics* metrics) {

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/metrics/metrics.h"
+#include "grpcpp/security/credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/impl/codegen/service_type.h"
 
@@ -43,6 +44,11 @@ absl::StatusOr<StartedServer> StartGrpcServer(const GrpcServerOptions& options,
 
 // Returns true for 127.0.0.0/8, ::1 and localhost addresses (with or without a port).
 bool IsLoopbackAddress(const std::string& address);
+
+// Returns client credentials for a channel to another reftune server: TLS trusting the PEM CA
+// certificates in `ca_file`, or plaintext when `ca_file` is empty. NOT_FOUND names a missing file.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ClientCredentials(
+    const std::string& ca_file);
 
 // Reads a whole file, for certificates and keys. NOT_FOUND names the path.
 absl::StatusOr<std::string> ReadTextFile(const std::string& path);

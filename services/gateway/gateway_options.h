@@ -18,6 +18,8 @@ struct GatewayOptions {
   // host:port of the filter service for ScreenDataset and Generate. Empty: those calls return
   // UNAVAILABLE.
   std::string filter_address;
+  // PEM CA certificates that signed the filter service's TLS certificate. Empty: plaintext.
+  std::string filter_tls_ca;
 
   // Limits of uploads and registered datasets (sizes, record counts, field lengths).
   data::ValidationOptions validation;

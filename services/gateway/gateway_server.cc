@@ -41,10 +41,11 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(GatewayServe
       gateway->database_.get(), std::move(*artifacts), gateway->events_.get(),
       gateway->metrics_.get(), options.gateway);
   if (!options.gateway.filter_address.empty()) {
-    // NOTE: the filter channel is plaintext, so the filter service must run on loopback or a
-    // private network; TLS towards it is not configurable yet.
-    gateway->context_->filter_channel = grpc::CreateChannel(
-        options.gateway.filter_address, grpc::InsecureChannelCredentials());
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        services::ClientCredentials(options.gateway.filter_tls_ca);
+    if (!credentials.ok()) return credentials.status();
+    gateway->context_->filter_channel =
+        grpc::CreateChannel(options.gateway.filter_address, *credentials);
   }
   gateway->customer_ = std::make_unique<CustomerServiceImpl>(gateway->context_.get());
   gateway->operator_ = std::make_unique<OperatorServiceImpl>(gateway->context_.get());

@@ -59,6 +59,9 @@ void AddServeFlags(CLI::App& app, ServeFlags* flags) {
                  "host:port of the filter service for ScreenDataset and Generate (default: none, "
                  "those calls return UNAVAILABLE)")
       ->envname("REFTUNE_FILTER_ADDRESS");
+  app.add_option("--filter-tls-ca", options.gateway.filter_tls_ca,
+                 "PEM CA certificates for a TLS filter service (default: plaintext)")
+      ->envname("REFTUNE_FILTER_TLS_CA");
   app.add_option("--max-message-bytes", options.grpc.max_message_bytes,
                  "largest gRPC message in bytes, both directions (default 16 MiB)")
       ->check(CLI::PositiveNumber);

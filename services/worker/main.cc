@@ -5,6 +5,7 @@
 #include <atomic>
 #include <csignal>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "CLI/CLI.hpp"
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   std::string database;
   std::string artifact_root;
   std::string filter_address;
+  std::string filter_tls_ca;
   std::string worker_id = DefaultWorkerId();
   double lease_seconds = 30;
   double heartbeat_seconds = 5;
@@ -51,6 +53,7 @@ int main(int argc, char** argv) {
   int intra_op_threads = 0;
   std::string metrics_listen;
   std::string health_listen;
+  std::string device = "cpu";
   int64_t max_jobs = 0;
   std::string kinds = "finetune,teacher";
   int64_t max_harmful_eval_prompts = 0;
@@ -65,6 +68,9 @@ int main(int argc, char** argv) {
                  "host:port of the filter service for SCREENING; empty scores prompts in this "
                  "process with the teacher loaded here")
       ->envname("REFTUNE_FILTER_ADDRESS");
+  app.add_option("--filter-tls-ca", filter_tls_ca,
+                 "PEM CA certificates for a TLS filter service (default: plaintext)")
+      ->envname("REFTUNE_FILTER_TLS_CA");
   app.add_option("--worker-id", worker_id, "lease owner name, unique per worker (default host-pid)")
       ->envname("REFTUNE_WORKER_ID");
   app.add_option("--lease-seconds", lease_seconds, "seconds a claim or heartbeat keeps a job leased")
@@ -93,6 +99,10 @@ int main(int argc, char** argv) {
                  "host:port of a plaintext grpc.health.v1 server for liveness probes, e.g. "
                  "0.0.0.0:50053; empty serves none")
       ->envname("REFTUNE_HEALTH_LISTEN");
+  app.add_option("--device", device,
+                 "torch device of the models: cpu, or cuda / cuda:N with a CUDA build of LibTorch")
+      ->envname("REFTUNE_DEVICE")
+      ->capture_default_str();
   app.add_option("--max-jobs", max_jobs, "exit after this many jobs; 0 runs until SIGTERM")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
@@ -103,6 +113,23 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+
+  // NOTE: only the CPU path runs in this project's tests; Debian's LibTorch has no CUDA.
+  std::optional<torch::Device> model_device;
+  try {
+    model_device.emplace(device);
+  } catch (const std::exception& error) {
+    // c10 appends a stack trace after the first line of its message.
+    const std::string message = error.what();
+    LOG(ERROR) << "--device \"" << device << "\" is invalid (expected cpu, cuda or cuda:N): "
+               << message.substr(0, message.find('\n'));
+    return 2;
+  }
+  if (model_device->is_cuda() && !torch::cuda::is_available()) {
+    LOG(ERROR) << "--device " << device << " needs CUDA, but this LibTorch build sees no CUDA "
+               << "device; use --device cpu or a CUDA image";
+    return 2;
+  }
 
   reftune::worker::WorkerOptions options;
   options.worker_id = worker_id;
@@ -185,17 +212,20 @@ int main(int argc, char** argv) {
   reftune::store::ScreeningStore screening(db->get());
   reftune::store::BaseModelStore base_models(db->get());
   reftune::store::TeacherStore teachers(db->get());
-  reftune::worker::BaseModelCache models;
+  reftune::worker::BaseModelCache models(*model_device);
 
   std::unique_ptr<reftune::worker::PromptScorer> scorer;
   if (filter_address.empty()) {
     scorer = reftune::worker::NewLocalPromptScorer(&models, &base_models);
   } else {
-    // NOTE: the filter connection is plaintext; the filter service is expected on loopback or
-    // a private network.
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        reftune::services::ClientCredentials(filter_tls_ca);
+    if (!credentials.ok()) {
+      LOG(ERROR) << "cannot set up the filter connection: " << credentials.status();
+      return 1;
+    }
     scorer = reftune::worker::NewFilterServiceScorer(
-        grpc::CreateChannel(filter_address, grpc::InsecureChannelCredentials()),
-        options.stages.screening_batch_size);
+        grpc::CreateChannel(filter_address, *credentials), options.stages.screening_batch_size);
   }
 
   reftune::worker::WorkerServices services;

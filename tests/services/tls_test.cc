@@ -65,6 +65,24 @@ TEST_F(TlsTest, ClientWithCaConnects) {
   started->server->Shutdown();
 }
 
+TEST_F(TlsTest, ClientCredentialsFromCaFile) {
+  GrpcServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.tls_cert_file = cert_;
+  options.tls_key_file = key_;
+  auto started = StartGrpcServer(options, {}, nullptr);
+  ASSERT_TRUE(started.ok()) << started.status();
+
+  auto credentials = ClientCredentials(cert_);
+  ASSERT_TRUE(credentials.ok()) << credentials.status();
+  const grpc::Status status = CheckHealth(started->port, *credentials);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  started->server->Shutdown();
+
+  auto missing = ClientCredentials(folder_ + "/no-such-ca.pem");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(TlsTest, PlaintextClientIsRejected) {
   GrpcServerOptions options;
   options.listen_address = "127.0.0.1:0";
