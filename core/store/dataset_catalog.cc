@@ -7,27 +7,6 @@
 
 namespace reftune::store {
 
-absl::Status DatasetCatalog::SetPurpose(const std::string& tenant_id,
-                                        const std::string& dataset_id,
-                                        const std::string& purpose) {
-  if (purpose != kFinetunePurpose && purpose != kAlignmentPurpose &&
-      purpose != kHarmfulEvalPurpose) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "dataset purpose must be FINETUNE, ALIGNMENT or HARMFUL_EVAL, got \"", purpose, "\""));
-  }
-  return database_->Transact(
-      absl::StrCat("set the purpose of dataset ", dataset_id), [&](pqxx::work& txn) {
-        pqxx::result updated = txn.exec_params(
-            "UPDATE datasets SET purpose = $3 WHERE id = $1 AND tenant_id = $2 "
-            "AND deleted_at IS NULL RETURNING id",
-            dataset_id, tenant_id, purpose);
-        if (updated.empty()) {
-          return absl::NotFoundError(absl::StrCat("dataset ", dataset_id, " not found"));
-        }
-        return absl::OkStatus();
-      });
-}
-
 absl::StatusOr<std::map<std::string, std::string>> DatasetCatalog::Purposes(
     const std::vector<std::string>& dataset_ids) {
   std::map<std::string, std::string> purposes;

@@ -24,11 +24,6 @@ class DatasetCatalog {
  public:
   explicit DatasetCatalog(Database* database) : database_(database) {}
 
-  // Sets the purpose of a dataset (new datasets start as FINETUNE). NOT_FOUND when the tenant has
-  // no such dataset, INVALID_ARGUMENT for an unknown purpose.
-  absl::Status SetPurpose(const std::string& tenant_id, const std::string& dataset_id,
-                          const std::string& purpose);
-
   // Purposes of the given datasets of any tenant, by id; unknown ids are left out.
   absl::StatusOr<std::map<std::string, std::string>> Purposes(
       const std::vector<std::string>& dataset_ids);

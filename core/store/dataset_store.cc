@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "core/store/dataset_catalog.h"
 #include "core/store/sql_values.h"
 #include "nlohmann/json.hpp"
 
@@ -39,6 +40,12 @@ absl::Status ValidateNewDataset(const NewDataset& dataset) {
   if (!hex) {
     return absl::InvalidArgumentError(absl::StrCat(
         "dataset sha256 must be 64 lowercase hex digits, got \"", dataset.sha256, "\""));
+  }
+  if (dataset.purpose != kFinetunePurpose && dataset.purpose != kAlignmentPurpose &&
+      dataset.purpose != kHarmfulEvalPurpose) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "dataset purpose must be FINETUNE, ALIGNMENT or HARMFUL_EVAL, got \"", dataset.purpose,
+        "\""));
   }
   if (dataset.size_bytes < 0 || dataset.record_count < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -83,10 +90,10 @@ absl::StatusOr<DatasetRecord> DatasetStore::CreateDataset(const std::string& ten
 
         return DatasetFromRow(txn.exec_params1(
             "INSERT INTO datasets (tenant_id, name, sha256, size_bytes, record_count, "
-            "storage_path, validation_report) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) "
-            "RETURNING " + DatasetColumns(),
+            "storage_path, validation_report, purpose) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) RETURNING " + DatasetColumns(),
             tenant_id, dataset.name, dataset.sha256, dataset.size_bytes, dataset.record_count,
-            dataset.storage_path, dataset.validation_report_json));
+            dataset.storage_path, dataset.validation_report_json, dataset.purpose));
       });
 }
 

@@ -23,6 +23,8 @@ struct NewDataset {
   std::string storage_path;
   // JSON object produced by the validator; "{}" when there is nothing to report.
   std::string validation_report_json = "{}";
+  // FINETUNE, ALIGNMENT or HARMFUL_EVAL (the constants in dataset_catalog.h).
+  std::string purpose = "FINETUNE";
 };
 
 struct DatasetRecord {

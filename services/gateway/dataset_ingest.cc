@@ -161,19 +161,14 @@ absl::StatusOr<v1::Dataset> DatasetIngest::Finish() {
   row.record_count = report.valid_records;
   row.storage_path = blob->path;
   row.validation_report_json = report.ToJson().dump();
+  const std::string purpose = DatasetPurposeName(expectations_.purpose);
+  row.purpose = purpose;
   // NOTE: when CreateDataset fails (a concurrent upload used the quota first), the committed blob
   // stays behind. It is content-addressed and may be shared with other datasets, so it is kept.
   absl::StatusOr<store::DatasetRecord> created = context_->datasets.CreateDataset(tenant_id_, row);
   if (absl::IsResourceExhausted(created.status())) return Reject("quota", created.status());
   if (!created.ok()) return created.status();
 
-  const std::string purpose = DatasetPurposeName(expectations_.purpose);
-  if (purpose != store::kFinetunePurpose) {
-    if (absl::Status status = context_->dataset_catalog.SetPurpose(tenant_id_, created->id, purpose);
-        !status.ok()) {
-      return status;
-    }
-  }
   LOG(INFO) << "Stored dataset " << created->id << " (\"" << created->name << "\", " << purpose
             << ", " << created->record_count << " records, " << created->size_bytes
             << " bytes) for tenant " << tenant_id_;
