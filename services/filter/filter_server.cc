@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "reftune/v1/filter_service.grpc.pb.h"
 #include "services/filter/database_resolver.h"
 #include "services/filter/folder_teacher_resolver.h"
 
@@ -89,6 +90,9 @@ absl::StatusOr<std::unique_ptr<FilterServer>> FilterServer::Start(
       services::StartGrpcServer(options.grpc, {server->service_.get()}, metrics);
   if (!started.ok()) return started.status();
   server->server_ = std::move(started->server);
+  // Health checks by service name answer SERVING as well as the whole-server check.
+  server->server_->GetHealthCheckService()->SetServingStatus(
+      v1::FilterService::service_full_name(), true);
   server->port_ = started->port;
   LOG(INFO) << "Filter service ready on port " << server->port_ << " with "
             << server->executor_->threads() << " model threads, at most "

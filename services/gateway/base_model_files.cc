@@ -31,8 +31,9 @@ absl::StatusOr<BaseModelFacts> ReadLlama2cFacts(const std::string& path) {
   }
   BaseModelFacts facts;
   facts.max_seq_len = seq_len;
-  // llama2.c tokenizers use id 2 for EOS.
-  facts.eos_token_id = 2;
+  // llama2.c models separate their training texts with BOS (id 1) and never learned EOS (id 2),
+  // so BOS is the token they can end an answer with.
+  facts.end_of_answer_token_id = 1;
   return facts;
 }
 
@@ -52,7 +53,7 @@ absl::StatusOr<BaseModelFacts> ReadHuggingFaceFacts(const std::string& folder) {
   BaseModelFacts facts;
   facts.max_seq_len = config["max_position_embeddings"].get<int>();
   if (config.contains("eos_token_id") && config["eos_token_id"].is_number_integer()) {
-    facts.eos_token_id = config["eos_token_id"].get<int64_t>();
+    facts.end_of_answer_token_id = config["eos_token_id"].get<int64_t>();
   }
   const std::filesystem::path tokenizer = std::filesystem::path(folder) / "tokenizer.model";
   std::error_code error;

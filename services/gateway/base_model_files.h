@@ -14,8 +14,9 @@ namespace reftune::gateway {
 struct BaseModelFacts {
   // Context length in tokens.
   int max_seq_len = 0;
-  // The model's end-of-sequence token, when its files name one.
-  std::optional<int64_t> eos_token_id;
+  // The token that ends an answer by default: BOS for llama2.c models, the config's eos_token_id
+  // for Hugging Face folders; unset when the files name none.
+  std::optional<int64_t> end_of_answer_token_id;
   // Tokenizer file found next to the model; empty when none.
   std::string tokenizer_path;
 };

@@ -8,6 +8,8 @@
 #include "glog/logging.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "reftune/v1/customer_service.grpc.pb.h"
+#include "reftune/v1/operator_service.grpc.pb.h"
 
 namespace reftune::gateway {
 namespace {
@@ -54,6 +56,11 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(GatewayServe
       options.grpc, {gateway->customer_.get(), gateway->operator_.get()}, gateway->metrics_.get());
   if (!started.ok()) return Annotate(started.status(), "starting the gRPC server");
   gateway->server_ = std::move(started->server);
+  // Health checks by service name answer SERVING as well as the whole-server check.
+  for (const char* service : {v1::CustomerService::service_full_name(),
+                              v1::OperatorService::service_full_name()}) {
+    gateway->server_->GetHealthCheckService()->SetServingStatus(service, true);
+  }
   gateway->port_ = started->port;
 
   if (!options.metrics_listen.empty()) {

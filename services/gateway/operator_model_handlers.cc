@@ -54,7 +54,7 @@ absl::StatusOr<store::BaseModelRecord> BuildBaseModel(GatewayContext& context,
   if (request.has_end_of_answer_token_id()) {
     model.end_of_answer_token_id = request.end_of_answer_token_id();
   } else {
-    model.end_of_answer_token_id = facts.eos_token_id.value_or(tokenizer->eos_id());
+    model.end_of_answer_token_id = facts.end_of_answer_token_id.value_or(tokenizer->eos_id());
   }
   if (model.end_of_answer_token_id < 0 || model.end_of_answer_token_id >= tokenizer->vocab_size()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -62,12 +62,24 @@ absl::StatusOr<store::BaseModelRecord> BuildBaseModel(GatewayContext& context,
         model.end_of_answer_token_id));
   }
 
-  if (request.prompt_template().empty()) {
+  // The field takes a built-in template's name ("alpaca", "short") or a template's text.
+  const std::string& requested_template = request.prompt_template();
+  if (requested_template.empty()) {
     model.prompt_template = data::PromptTemplate::Alpaca().text();
+  } else if (absl::StatusOr<data::PromptTemplate> builtin =
+                 data::PromptTemplate::Builtin(requested_template);
+             builtin.ok()) {
+    model.prompt_template = builtin->text();
   } else {
-    REFTUNE_ASSIGN_OR_RETURN(data::PromptTemplate checked,
-                             data::PromptTemplate::Create(name, request.prompt_template()));
-    model.prompt_template = checked.text();
+    absl::StatusOr<data::PromptTemplate> checked =
+        data::PromptTemplate::Create(name, requested_template);
+    if (!checked.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "prompt_template \"", requested_template,
+          "\" is neither a built-in template name (alpaca, short) nor a template text with one "
+          "{prompt} placeholder: ", checked.status().message()));
+    }
+    model.prompt_template = checked->text();
   }
   return model;
 }

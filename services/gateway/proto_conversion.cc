@@ -239,10 +239,24 @@ v1::Teacher TeacherToProto(const store::TeacherRecord& record) {
   teacher.set_active(record.active);
   SetTimestamp(record.created_at, teacher.mutable_create_time());
 
+  // The stored report is the calibration's JSON: per layer {"layer", "threshold", "quality":
+  // {"precision", "recall", "f1", "false_positive_rate", ...}}; precision is null when the layer
+  // flagged nothing.
   const JsonObject report = ParseObject(record.quality_report_json);
   if (report.contains("layers") && report["layers"].is_array()) {
     for (const JsonObject& layer : report["layers"]) {
-      if (layer.is_object()) MergeJson(layer.dump(), teacher.add_layer_report());
+      if (!layer.is_object()) continue;
+      const JsonObject quality = layer.value("quality", JsonObject::object());
+      auto number = [&quality](const char* key) {
+        return quality.contains(key) && quality[key].is_number() ? quality[key].get<double>() : 0.0;
+      };
+      v1::LayerQuality* added = teacher.add_layer_report();
+      added->set_layer(layer.value("layer", 0));
+      added->set_best_threshold(layer.value("threshold", 0.0));
+      added->set_precision(number("precision"));
+      added->set_recall(number("recall"));
+      added->set_f1(number("f1"));
+      added->set_false_positive_rate(number("false_positive_rate"));
     }
   }
   return teacher;

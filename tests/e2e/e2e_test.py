@@ -113,9 +113,9 @@ class Stack:
     def channel(self, name):
         return grpc.insecure_channel(f"127.0.0.1:{self.ports[name]}")
 
-    def health(self, name):
+    def health(self, name, service=""):
         stub = stubs.health_grpc.HealthStub(self.channel(name))
-        response = stub.Check(stubs.health.HealthCheckRequest(), timeout=5)
+        response = stub.Check(stubs.health.HealthCheckRequest(service=service), timeout=5)
         return stubs.health.HealthCheckResponse.ServingStatus.Name(response.status)
 
     def wait_serving(self, name, timeout=60):
@@ -236,6 +236,10 @@ class EndToEnd(unittest.TestCase):
     def test_01_every_process_serves_health(self):
         for name in ("gateway", "filter", "worker_health"):
             self.assertEqual(stack.health(name), "SERVING", name)
+        for name, service in [("gateway", "reftune.v1.CustomerService"),
+                              ("gateway", "reftune.v1.OperatorService"),
+                              ("filter", "reftune.v1.FilterService")]:
+            self.assertEqual(stack.health(name, service), "SERVING", service)
 
     def test_02_operator_sets_up_tenants_and_teacher(self):
         for tenant in ("a", "b"):
@@ -267,6 +271,12 @@ class EndToEnd(unittest.TestCase):
         teachers = self.operator("ListTeachers",
                                  stubs.operator.ListTeachersRequest(base_model=BASE_MODEL)).teachers
         self.assertEqual(len(teachers), 1)
+        report = {layer.layer: layer for layer in teachers[0].layer_report}
+        self.assertEqual(sorted(report), [0, 1, 2, 3, 4], "stories260K has 5 blocks")
+        chosen = report[teachers[0].layer]
+        self.assertAlmostEqual(chosen.best_threshold, teachers[0].threshold, places=5)
+        self.assertGreater(chosen.f1, 0)
+        self.assertGreater(chosen.recall, 0)
         promoted = self.operator("PromoteTeacher",
                                  stubs.operator.PromoteTeacherRequest(teacher_id=teachers[0].id))
         self.assertTrue(promoted.active)
