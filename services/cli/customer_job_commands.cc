@@ -58,7 +58,24 @@ void PrintEvent(const v1::JobEvent& event, bool terminal) {
     std::cout << "step " << event.progress().step() << "/" << event.progress().total_steps()
               << " loss " << event.progress().loss();
   } else if (event.has_evaluation()) {
-    std::cout << "evaluation harmful_score_strict " << event.evaluation().harmful_score_strict();
+    // The proto carries shares in [0, 1]; people read percentages.
+    const v1::EvaluationResults& evaluation = event.evaluation();
+    std::cout << "evaluation:";
+    if (evaluation.has_harmful_score_strict()) {
+      std::cout << absl::StrFormat(" harmful score strict %.1f%%",
+                                   100 * evaluation.harmful_score_strict());
+    }
+    if (evaluation.has_harmful_score_content()) {
+      std::cout << absl::StrFormat(", content %.1f%% of %d prompts",
+                                   100 * evaluation.harmful_score_content(),
+                                   evaluation.harmful_prompts());
+    }
+    if (evaluation.has_label_accuracy()) {
+      std::cout << absl::StrFormat("; label accuracy %.1f%%", 100 * evaluation.label_accuracy());
+    }
+    if (evaluation.has_validation_loss()) {
+      std::cout << absl::StrFormat("; validation loss %.4f", evaluation.validation_loss());
+    }
   } else {
     std::cout << event.message();
   }
@@ -289,10 +306,13 @@ void AddCustomerJobCommands(CLI::App& app, int* exit_code) {
   CLI::App* report = app.add_subcommand("screening-report", "Per-record filter scores of a job");
   AddCommon(*report, common.get());
   report->add_option("job_id", *id, "job id")->required();
+  auto filtered_only = std::make_shared<bool>(false);
+  report->add_flag("--filtered-only", *filtered_only, "list only the filtered records");
   report->callback([=] {
     *exit_code = WithStub<v1::CustomerService>("screening-report", common->client, [&](Stub& stub) {
       v1::GetScreeningReportRequest request;
       request.set_job_id(*id);
+      request.set_filtered_only(*filtered_only);
       v1::GetScreeningReportResponse all;
       do {
         v1::GetScreeningReportResponse response;

@@ -141,7 +141,12 @@ void AddCatalogCommands(CLI::App& root, int* exit_code) {
   register_model->add_option("--path", *model->mutable_path(), "model file or folder")->required();
   register_model->add_option("--tokenizer", *model->mutable_tokenizer_path(), "tokenizer file");
   register_model->add_option("--template", *model->mutable_prompt_template(),
-                             "prompt template with {prompt} (default: Alpaca)");
+                             "built-in template name (alpaca, short) or a template text with "
+                             "{prompt} (default: alpaca)");
+  register_model->add_option_function<int64_t>(
+      "--end-of-answer-token",
+      [model](const int64_t& token_id) { model->set_end_of_answer_token_id(token_id); },
+      "token id that ends an answer (default: BOS for llama2c, eos_token_id for huggingface)");
 
   CLI::App* datasets = root.add_subcommand("datasets", "Register operator datasets");
   datasets->require_subcommand(1);
@@ -179,6 +184,23 @@ void AddCatalogCommands(CLI::App& root, int* exit_code) {
                      "HARMFUL_EVAL dataset id")->required();
   create->add_option("--request-id", *teacher_job->mutable_request_id(), "idempotency key")
       ->required();
+  // Unset settings keep the server defaults of TeacherSettings.
+  v1::TeacherSettings* settings = teacher_job->mutable_settings();
+  create->add_option_function<int>(
+      "--epochs", [settings](const int& epochs) { settings->set_epochs(epochs); },
+      "passes over the alignment set (default 4)");
+  create->add_option_function<double>(
+      "--lambda", [settings](const double& weight) { settings->set_lambda(weight); },
+      "weight of the refusal-feature regulariser (default 0.1)");
+  create->add_option_function<int>(
+      "--layer", [settings](const int& layer) { settings->set_layer(layer); },
+      "block of the refusal feature (default: the best F1 on the held-out split)");
+  create->add_option_function<double>(
+      "--threshold", [settings](const double& threshold) { settings->set_threshold(threshold); },
+      "filter threshold in [-1, 1] (default: calibrated on the held-out split)");
+  create->add_option_function<uint64_t>(
+      "--seed", [teacher_job](const uint64_t& seed) { teacher_job->set_seed(seed); },
+      "seed of data order and initialisation (default 0)");
   auto list_request = std::make_shared<v1::ListTeachersRequest>();
   AddCall<v1::ListTeachersResponse>(
       *teachers, "list", "List teachers", exit_code, common,

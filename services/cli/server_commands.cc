@@ -26,6 +26,11 @@ int RunHealth(const ClientOptions& options, const std::string& service, double t
   request.set_service(service);
   grpc::health::v1::HealthCheckResponse response;
   const grpc::Status status = stub->Check(&context, request, &response);
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+    std::cerr << "reftune health: " << options.server << " has no service \"" << service
+              << "\"; check the name, or leave --service out to check the whole server\n";
+    return kExitFailure;
+  }
   if (!status.ok()) {
     std::cerr << "reftune health: " << options.server << " did not answer: "
               << status.error_message() << "\n";
