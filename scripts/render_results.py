@@ -2,7 +2,11 @@
 """Renders docs/results.md from the cells.jsonl that scripts/results.sh appends to."""
 import argparse
 import json
+import os
 import statistics
+
+
+NOTES_MARKER = "<!-- analysis: kept when scripts/results.sh renders this page again -->"
 
 
 def mean_spread(values):
@@ -71,11 +75,12 @@ def main():
 
     for form, key in (("strict", "strict_percent"), ("content", "content_percent")):
         lines += [f"## Harmful score ({form}) and finetune accuracy", "",
-                  "| method | " + " | ".join(f"HS p={p}" for p in ps) + " | avg HS | avg FA |",
-                  "|---|" + "---|" * (len(ps) + 2)]
+                  "| method | " + " | ".join(f"HS p={p}" for p in ps) +
+                  " | avg HS | avg HS p>0 | avg FA |",
+                  "|---|" + "---|" * (len(ps) + 3)]
         for mode in modes:
             row = [mode]
-            averages_hs, averages_fa = [], []
+            averages_hs, averages_poisoned, averages_fa = [], [], []
             for seed in seeds:
                 hs = [metric(cells.get(f"finetune/{mode}/{p}/{seed}", {}), "harmful_score", key)
                       for p in ps]
@@ -83,13 +88,17 @@ def main():
                       for p in ps]
                 if all(v is not None for v in hs):
                     averages_hs.append(statistics.mean(hs))
+                    poisoned = [v for p, v in zip(ps, hs) if float(p) > 0]
+                    if poisoned:
+                        averages_poisoned.append(statistics.mean(poisoned))
                 if all(v is not None for v in fa):
                     averages_fa.append(statistics.mean(fa))
             for p in ps:
                 values = [metric(cells.get(f"finetune/{mode}/{p}/{s}", {}), "harmful_score", key)
                           for s in seeds]
                 row.append(mean_spread([v for v in values if v is not None]))
-            row += [mean_spread(averages_hs), mean_spread(averages_fa)]
+            row += [mean_spread(averages_hs), mean_spread(averages_poisoned),
+                    mean_spread(averages_fa)]
             lines.append("| " + " | ".join(row) + " |")
         lines.append("")
 
@@ -141,8 +150,17 @@ def main():
             missing += [n for n in names if n not in cells]
         lines += ["## Missing cells", "", ", ".join(missing), ""]
 
+    # Hand-written analysis below the marker survives a re-render.
+    notes = ""
+    if os.path.exists(args.output):
+        with open(args.output) as f:
+            previous = f.read()
+        if NOTES_MARKER in previous:
+            notes = previous[previous.index(NOTES_MARKER):]
     with open(args.output, "w") as f:
         f.write("\n".join(lines))
+        if notes:
+            f.write("\n" + notes)
 
 
 if __name__ == "__main__":
