@@ -10,7 +10,10 @@
 #      harmful score and SST-2 accuracy of each job, where the adapters are and where the metrics are.
 #
 # Environment: REFTUNE_DATA_DIR (default ../shared/data), DEMO_DIR (default /tmp/reftune-demo,
-# wiped first), BUILD_DIR (default build), DEMO_KEEP_RUNNING=1 leaves the servers up at the end.
+# wiped first), BUILD_DIR (default build), DEMO_KEEP_RUNNING=1 leaves the servers up at the end,
+# DEMO_WORKER_THREADS (the worker's LibTorch threads, default 0: one per core). Set it to 1 when
+# other work shares the cores: OpenMP threads that wait for a busy core spin, and training then
+# runs about 20 times slower.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${BUILD_DIR:-$root/build}
@@ -65,7 +68,7 @@ pids+=($!)
 pids+=($!)
 "$build_dir/services/worker/reftune-worker" --database "$database" \
   --artifact-root "$demo_dir/artifacts" --filter-address "127.0.0.1:$filter_port" \
-  --metrics-listen "127.0.0.1:$worker_metrics" \
+  --metrics-listen "127.0.0.1:$worker_metrics" --intra-op-threads "${DEMO_WORKER_THREADS:-0}" \
   >"$demo_dir/logs/worker.log" 2>&1 &
 pids+=($!)
 
