@@ -1,5 +1,5 @@
-// Customer subcommands that run a model through the gateway: `screen` (a dry-run screening of a
-// dataset) and `generate` (answers from a finished job's adapter).
+// Customer subcommands that run a model through the gateway: `screen` scores a dataset's prompts
+// without creating a job, and `generate` completes prompts with a finished job's adapter.
 #include <iostream>
 #include <memory>
 #include <optional>

@@ -24,11 +24,10 @@ inline constexpr char kBadRequestTypeUrl[] = "type.googleapis.com/google.rpc.Bad
 // Returns `status` with a google.rpc.BadRequest payload listing `violations`.
 absl::Status WithBadRequest(absl::Status status, const std::vector<FieldViolation>& violations);
 
-// Returns INVALID_ARGUMENT for `problem_count` problems (at least violations.size()): the message
-// is `summary` followed by the first violations, one per line, up to 1 KiB, and a BadRequest lists
-// the violations up to a 3 KiB budget, then a last violation with field "(more)" counting the
-// rest. gRPC clients reject response metadata over 8 KiB by default, and the message and the
-// details of an error both travel in it, so a long list must be cut.
+// Returns INVALID_ARGUMENT for `problem_count` problems (at least violations.size()). The message
+// is `summary` followed by the first violations, one per line, up to 1 KiB. A BadRequest payload
+// lists the violations up to 3 KiB, then a last violation with field "(more)" counting the rest.
+// gRPC clients reject response metadata over 8 KiB by default, and both parts travel in it.
 absl::Status InvalidArgumentWithViolations(const std::string& summary,
                                            const std::vector<FieldViolation>& violations,
                                            int64_t problem_count);

@@ -90,7 +90,7 @@ absl::StatusOr<std::unique_ptr<FilterServer>> FilterServer::Start(
       services::StartGrpcServer(options.grpc, {server->service_.get()}, metrics);
   if (!started.ok()) return started.status();
   server->server_ = std::move(started->server);
-  // Health checks by service name answer SERVING as well as the whole-server check.
+  // A health check that names this service reports SERVING, like the whole-server check.
   server->server_->GetHealthCheckService()->SetServingStatus(
       v1::FilterService::service_full_name(), true);
   server->port_ = started->port;

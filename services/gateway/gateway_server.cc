@@ -56,7 +56,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(GatewayServe
       options.grpc, {gateway->customer_.get(), gateway->operator_.get()}, gateway->metrics_.get());
   if (!started.ok()) return Annotate(started.status(), "starting the gRPC server");
   gateway->server_ = std::move(started->server);
-  // Health checks by service name answer SERVING as well as the whole-server check.
+  // A health check that names one of these services reports SERVING, like the whole-server check.
   for (const char* service : {v1::CustomerService::service_full_name(),
                               v1::OperatorService::service_full_name()}) {
     gateway->server_->GetHealthCheckService()->SetServingStatus(service, true);

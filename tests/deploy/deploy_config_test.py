@@ -820,7 +820,8 @@ class FlagsTest(unittest.TestCase):
                                         f"{container.binary} --help names no Env:{name}")
 
     def test_plaintext_remote_listen_is_allowed(self):
-        # The gateway and the filter refuse plaintext on a non-loopback address unless told.
+        # The gateway and the filter reject plaintext on a non-loopback address unless
+        # --allow-insecure-remote is set.
         for container in list(compose_containers().values()) + kubernetes_containers():
             if container.binary not in ("reftune-gateway", "reftune-filter") or container.subcommand:
                 continue

@@ -43,17 +43,22 @@ class TlsTest : public ::testing::Test {
     return stub->Check(&context, request, &response);
   }
 
+  // Server options for TLS on a free loopback port with the test's certificate.
+  GrpcServerOptions TlsOptions() const {
+    GrpcServerOptions options;
+    options.listen_address = "127.0.0.1:0";
+    options.tls_cert_file = cert_;
+    options.tls_key_file = key_;
+    return options;
+  }
+
   std::string folder_;
   std::string cert_;
   std::string key_;
 };
 
 TEST_F(TlsTest, ClientWithCaConnects) {
-  GrpcServerOptions options;
-  options.listen_address = "127.0.0.1:0";
-  options.tls_cert_file = cert_;
-  options.tls_key_file = key_;
-  auto started = StartGrpcServer(options, {}, nullptr);
+  auto started = StartGrpcServer(TlsOptions(), {}, nullptr);
   ASSERT_TRUE(started.ok()) << started.status();
 
   auto ca = ReadTextFile(cert_);
@@ -66,11 +71,7 @@ TEST_F(TlsTest, ClientWithCaConnects) {
 }
 
 TEST_F(TlsTest, ClientCredentialsFromCaFile) {
-  GrpcServerOptions options;
-  options.listen_address = "127.0.0.1:0";
-  options.tls_cert_file = cert_;
-  options.tls_key_file = key_;
-  auto started = StartGrpcServer(options, {}, nullptr);
+  auto started = StartGrpcServer(TlsOptions(), {}, nullptr);
   ASSERT_TRUE(started.ok()) << started.status();
 
   auto credentials = ClientCredentials(cert_);
